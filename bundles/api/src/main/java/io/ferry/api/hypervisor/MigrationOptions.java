@@ -1,0 +1,35 @@
+package io.ferry.api.hypervisor;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a live migration runs.
+ *
+ * @param maxDowntime  the longest pause the guest may see at switch-over
+ * @param bandwidthMiBs  bandwidth cap in MiB/s, 0 for none
+ * @param timeout      abort the migration if it has not finished by then
+ * @param pollInterval how often progress is reported
+ */
+public record MigrationOptions(Duration maxDowntime, long bandwidthMiBs, Duration timeout, Duration pollInterval) {
+
+    public static final MigrationOptions DEFAULT =
+            new MigrationOptions(Duration.ofMillis(300), 0, Duration.ofMinutes(10), Duration.ofMillis(200));
+
+    public MigrationOptions {
+        Objects.requireNonNull(maxDowntime, "maxDowntime");
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(pollInterval, "pollInterval");
+        if (bandwidthMiBs < 0) {
+            throw new IllegalArgumentException("bandwidthMiBs must not be negative");
+        }
+    }
+
+    public MigrationOptions withTimeout(Duration newTimeout) {
+        return new MigrationOptions(maxDowntime, bandwidthMiBs, newTimeout, pollInterval);
+    }
+
+    public MigrationOptions withMaxDowntime(Duration newMaxDowntime) {
+        return new MigrationOptions(newMaxDowntime, bandwidthMiBs, timeout, pollInterval);
+    }
+}
