@@ -12,6 +12,14 @@ LIBVIRT_PORT_BASE=16600             # + index
 SWTPM_PORT_BASE=2321                # + 10*index (server), +1 ctrl
 MIGRATION_PORT_BASE=49200           # + 20*index .. +19
 
+# Serializes hosts-up and hosts-down (several users may share one work folder). Daemons
+# started while it is held must get "9>&-" so that they do not inherit the lock.
+take_lock() {
+  mkdir -p "$HOSTS_DIR"
+  exec 9>"$HOSTS_DIR/.lock"
+  flock -w 300 9 || die "another hosts-up/hosts-down holds $HOSTS_DIR/.lock"
+}
+
 log() { echo "$(basename "$0"): $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 

@@ -16,4 +16,10 @@ public @interface HypervisorConfig {
             description = "The libvirt connection URI, e.g. qemu:///system or qemu+tcp://127.0.0.1:16600/system.")
     String uri() default "qemu:///system";
 
+
+    @AttributeDefinition(name = "Disks on shared storage",
+            description = "True when this host's disk images sit on storage that every migration target sees "
+                    + "at the same path (as in the testbed). libvirt cannot tell that on a local filesystem and "
+                    + "refuses such a migration as unsafe unless told.")
+    boolean storage_shared() default false;
 }

@@ -53,17 +53,19 @@ public final class LibvirtHypervisor implements Hypervisor {
 
     private final String host;
     private final String uri;
+    private final boolean sharedStorage;
     private final LibvirtConnection connection;
     private final ScheduledExecutorService poller;
 
     @Activate
     public LibvirtHypervisor(HypervisorConfig config) {
-        this(config.ferry_host(), config.uri());
+        this(config.ferry_host(), config.uri(), config.storage_shared());
     }
 
-    LibvirtHypervisor(String host, String uri) {
+    LibvirtHypervisor(String host, String uri, boolean sharedStorage) {
         this.host = host;
         this.uri = uri;
+        this.sharedStorage = sharedStorage;
         this.connection = new LibvirtConnection(uri, host);
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ferry-hypervisor-" + host + "-poller");
@@ -232,7 +234,9 @@ public final class LibvirtHypervisor implements Hypervisor {
                 }
             }, poll, poll, TimeUnit.MILLISECONDS);
             try {
-                d.migrateToURI(targetUri, MIGRATE_FLAGS, null, options.bandwidthMiBs());
+                // UNSAFE only skips libvirt's shared-storage guess; the operator declared the storage shared
+                long flags = MIGRATE_FLAGS | (sharedStorage ? Domain.MigrateFlags.UNSAFE : 0);
+                d.migrateToURI(targetUri, flags, null, options.bandwidthMiBs());
             } catch (LibvirtException e) {
                 String reason = timedOut.get()
                         ? "timed out after " + options.timeout().toSeconds() + " s and was aborted"

@@ -36,7 +36,7 @@ class LibvirtHypervisorTest {
 
     @BeforeEach
     void open() {
-        hv = new LibvirtHypervisor("unit", "test:///default");
+        hv = new LibvirtHypervisor("unit", "test:///default", false);
     }
 
     @AfterEach
@@ -108,7 +108,7 @@ class LibvirtHypervisorTest {
 
     @Test
     void unreachableUriIsAClearError() {
-        LibvirtHypervisor dead = new LibvirtHypervisor("dead", "qemu+tcp://127.0.0.1:9/system");
+        LibvirtHypervisor dead = new LibvirtHypervisor("dead", "qemu+tcp://127.0.0.1:9/system", false);
         try {
             assertThatThrownBy(dead::listDomains)
                     .isInstanceOf(HypervisorException.class)

@@ -1,0 +1,194 @@
+package io.ferry.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.karaf.itests.KarafTestSupport;
+import org.apache.karaf.jaas.boot.principal.RolePrincipal;
+import org.junit.After;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.CoreOptions;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.container.remote.RBCRemoteTargetOptions;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.options.TimeoutOption;
+import org.ops4j.pax.exam.options.MavenArtifactUrlReference;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+import io.ferry.api.hypervisor.DomainState;
+import io.ferry.api.hypervisor.Hypervisor;
+
+/**
+ * The Foundation's end-to-end check: in the real Ferry distribution, the console defines and
+ * starts the test guest on testbed host A, moves it live to host B with vm:migrate, and the
+ * guest's counter goes on where it was, with no reboot and its disk intact.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class LiveMigrationIT extends KarafTestSupport {
+
+    private static final RolePrincipal ADMIN = new RolePrincipal("admin");
+
+    /** A failed migration must not be retried behind our back. */
+    @Rule
+    public Retry retry = new Retry(false);
+
+    private final List<Cleanup> cleanups = new ArrayList<>();
+
+    @Override
+    public MavenArtifactUrlReference getKarafDistribution() {
+        return CoreOptions.maven().groupId("io.ferry").artifactId("ferry-karaf-assembly").versionAsInProject()
+                .type("tar.gz");
+    }
+
+    @Configuration
+    @Override
+    public Option[] config() {
+        Testbed testbed = Testbed.load();
+        String[] hosts = System.getProperty("ferry.itest.hosts", "ita itb").split(" ");
+        List<Option> options = new ArrayList<>();
+        for (Option o : super.config()) {
+            // KarafTestSupport waits an hour for a container that never answers; ten minutes will do
+            if (!(o instanceof TimeoutOption) && !o.getClass().getName().contains("RBCLookupTimeoutOption")) {
+                options.add(o);
+            }
+        }
+        options.add(CoreOptions.systemTimeout(600_000));
+        options.add(RBCRemoteTargetOptions.waitForRBCFor(600_000));
+        // The distribution is offline by design; the test probe's own bundles come from Maven Central.
+        options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.repositories",
+                "https://repo1.maven.org/maven2@id=central"));
+        for (String host : hosts) {
+            String cfg = "etc/io.ferry.hypervisor-" + host + ".cfg";
+            options.add(editConfigurationFilePut(cfg, "ferry.host", host));
+            options.add(editConfigurationFilePut(cfg, "uri", testbed.hostUri(host)));
+            // the testbed keeps disk images in one folder that every host sees
+            options.add(editConfigurationFilePut(cfg, "storage.shared", "true"));
+        }
+        options.add(systemProperty("ferry.testbed.dir").value(testbed.dir().toString()));
+        options.add(systemProperty("ferry.testbed.work").value(testbed.work().toString()));
+        options.add(systemProperty("ferry.itest.hosts").value(String.join(" ", hosts)));
+        return options.toArray(new Option[0]);
+    }
+
+    @After
+    public void cleanUp() {
+        for (Cleanup c : cleanups) {
+            try {
+                c.run();
+            } catch (RuntimeException e) {
+                System.err.println("cleanup: " + e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    public void guestMovesLiveAndItsCounterContinues() throws Exception {
+        String[] hosts = System.getProperty("ferry.itest.hosts").split(" ");
+        String hostA = hosts[0];
+        String hostB = hosts[1];
+        Hypervisor a = hypervisor(hostA);
+        Hypervisor b = hypervisor(hostB);
+
+        String name = "ferry-it-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+        Path work = Path.of(System.getProperty("ferry.testbed.work"));
+        Path vms = Files.createDirectories(work.resolve("vms"));
+        Path disk = vms.resolve(name + ".qcow2");
+        Files.copy(work.resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
+        SerialLog serial = new SerialLog(vms.resolve(name + ".log"));
+        Path xml = vms.resolve(name + ".xml");
+        Files.writeString(xml, guestXml(name, disk, vms.resolve(name + ".log")), StandardCharsets.UTF_8);
+        cleanups.add(() -> removeEverywhere(name, a, b));
+
+        assertContains("Defined " + name, console("vm:define -H " + hostA + " " + xml));
+        assertContains("Started " + name, console("vm:start -H " + hostA + " " + name));
+        assertEquals(DomainState.RUNNING, a.domain(name).state());
+        assertContains(name, console("vm:list -H " + hostA));
+        long beforeBadInput = serial.awaitCounter(3, 120_000);
+
+        // Bad input: a clear one-line error, and the guest keeps running on A.
+        assertConsoleError("vm:start -H " + hostA + " no-such-vm", "no such domain");
+        assertConsoleError("vm:migrate -H " + hostA + " " + name + " qemu+tcp://127.0.0.1:1/system",
+                "keeps running on " + hostA);
+        assertConsoleError("vm:migrate -H " + hostA + " " + name + " nowhere", "no hypervisor host named 'nowhere'");
+        assertEquals(DomainState.RUNNING, a.domain(name).state());
+        assertFalse(b.exists(name));
+        long beforeMigration = serial.awaitCounter(beforeBadInput + 2, 30_000);
+
+        String out = console("vm:migrate -H " + hostA + " " + name + " " + hostB);
+        assertContains("Migrated " + name, out);
+        assertContains("downtime", out);
+        assertContains("total time", out);
+
+        assertEquals(DomainState.RUNNING, b.domain(name).state());
+        assertFalse("the source must not keep a copy", a.exists(name));
+        long afterMigration = serial.lastCounter();
+        assertTrue("counter before " + beforeMigration + ", after " + afterMigration, afterMigration >= beforeMigration);
+        serial.awaitCounter(afterMigration + 4, 30_000); // it keeps counting on B
+
+        assertEquals("the guest booted once:\n" + serial.tail(), 1, serial.boots());
+        assertEquals("disk errors:\n" + serial.tail(), 0, serial.diskErrors());
+        assertEquals("counter sequence has a gap or restart:\n" + serial.tail(), -1, serial.firstGap());
+        assertTrue(serial.counters().get(0) == 1L);
+    }
+
+    private Hypervisor hypervisor(String host) {
+        return getOsgiService(Hypervisor.class, "(" + Hypervisor.HOST_PROPERTY + "=" + host + ")", 60_000);
+    }
+
+    private String console(String command) {
+        return executeCommand(command, 300_000L, false, ADMIN);
+    }
+
+    private void assertConsoleError(String command, String expected) {
+        try {
+            String out = console(command);
+            fail("'" + command + "' should have failed, printed: " + out);
+        } catch (RuntimeException e) {
+            assertTrue("'" + command + "' failed with: " + e.getMessage(),
+                    e.getMessage() != null && e.getMessage().contains(expected));
+            assertFalse("one line: " + e.getMessage(), e.getMessage().contains("\n"));
+        }
+    }
+
+    private String guestXml(String name, Path disk, Path serialLog) throws IOException, InterruptedException {
+        Path script = Path.of(System.getProperty("ferry.testbed.dir"), "guest-xml");
+        Process p = new ProcessBuilder(script.toString(), name, disk.toString(), serialLog.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String xml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals("guest-xml exit code", 0, p.waitFor());
+        return xml;
+    }
+
+    private static void removeEverywhere(String name, Hypervisor... hosts) {
+        for (Hypervisor h : hosts) {
+            if (h.exists(name)) {
+                if (h.domain(name).state().isActive()) {
+                    h.stop(name, true);
+                }
+                h.undefine(name);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Cleanup {
+        void run();
+    }
+}
