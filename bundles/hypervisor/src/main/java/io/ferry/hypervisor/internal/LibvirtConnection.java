@@ -1,6 +1,7 @@
 package io.ferry.hypervisor.internal;
 
 import org.libvirt.Connect;
+import org.libvirt.ErrorCallback;
 import org.libvirt.LibvirtException;
 
 import io.ferry.api.hypervisor.HypervisorException;
@@ -11,6 +12,13 @@ import io.ferry.api.hypervisor.HypervisorException;
  * on it while the migration call blocks on it.
  */
 final class LibvirtConnection implements AutoCloseable {
+
+    /**
+     * libvirt prints every error on stderr unless a handler is set; Ferry reports them as
+     * exceptions already. Held in a static field: JNA must not lose the callback to the GC.
+     */
+    private static final ErrorCallback SILENT = new ErrorCallback();
+    private static volatile boolean silenced;
 
     private final String uri;
     private final String host;
@@ -28,6 +36,7 @@ final class LibvirtConnection implements AutoCloseable {
         }
         if (connect == null) {
             try {
+                silenceDefaultErrorPrinter();
                 connect = new Connect(uri, false);
             } catch (LibvirtException e) {
                 throw new HypervisorException(operation, domain, LibvirtErrors.describe(operation, domain, host,
@@ -38,6 +47,13 @@ final class LibvirtConnection implements AutoCloseable {
             }
         }
         return connect;
+    }
+
+    private static void silenceDefaultErrorPrinter() throws LibvirtException {
+        if (!silenced) {
+            Connect.setErrorCallback(SILENT);
+            silenced = true;
+        }
     }
 
     @Override

@@ -6,7 +6,9 @@ import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
 
 import io.ferry.api.hypervisor.Hypervisor;
 import io.ferry.api.hypervisor.JobStats;
@@ -36,6 +38,10 @@ public class MigrateCommand extends VmCommand {
     @Completion(HostCompleter.class)
     String target;
 
+    /** The session's own console: the progress comes from another thread, where System.out is not the session's. */
+    @Reference
+    Session session;
+
     @Option(name = "--max-downtime", description = "Longest guest pause at switch-over, in ms")
     long maxDowntimeMillis = 300;
 
@@ -52,7 +58,7 @@ public class MigrateCommand extends VmCommand {
         MigrationOptions options = new MigrationOptions(Duration.ofMillis(maxDowntimeMillis), bandwidth,
                 Duration.ofSeconds(timeoutSeconds), Duration.ofMillis(200));
         System.out.println("Migrating " + domain + " from " + source.hostName() + " to " + targetUri);
-        ProgressBar bar = new ProgressBar(System.out);
+        ProgressBar bar = new ProgressBar(session.getConsole());
         MigrationResult result;
         try {
             result = source.migrate(domain, targetUri, options, bar::update);
