@@ -148,6 +148,61 @@ public class LiveMigrationIT extends KarafTestSupport {
         assertTrue(serial.counters().get(0) == 1L);
     }
 
+    /**
+     * The primitives a checkpoint is made of, on real QEMU: two live external snapshots with
+     * memory, the frozen middle overlay committed into the base, then the guest killed and
+     * restored from the second memory image with replacement XML pointing at the base. It must
+     * continue from that instant: no new boot, a counter that resumes from the checkpoint, and a
+     * disk that agrees with memory.
+     */
+    @Test
+    public void snapshotCommitAndRestoreResumeAtTheCheckpoint() throws Exception {
+        String hostA = System.getProperty("ferry.itest.hosts").split(" ")[0];
+        Hypervisor a = hypervisor(hostA);
+        String name = "ferry-cp-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+        Path work = Path.of(System.getProperty("ferry.testbed.work"));
+        Path dir = Files.createDirectories(work.resolve("vms").resolve(name));
+        Path base = dir.resolve("base.qcow2");
+        Files.copy(work.resolve("guest/disk-template.qcow2"), base, StandardCopyOption.REPLACE_EXISTING);
+        SerialLog serial = new SerialLog(dir.resolve("serial.log"));
+        String xml = guestXml(name, base, dir.resolve("serial.log"));
+        cleanups.add(() -> removeEverywhere(name, a));
+
+        a.define(xml);
+        String definedXml = a.domainXml(name); // with the UUID libvirt gave it, disk = base
+        a.start(name);
+        serial.awaitCounter(3, 120_000);
+        assertTrue(a.monitorCommand(name, "info status").contains("running"));
+        byte[] page = a.peekMemory(name, 0x100000, 8192, io.ferry.api.hypervisor.MemoryMode.PHYSICAL);
+        assertEquals(8192, page.length);
+
+        a.snapshotWithMemory(name, "cp1", dir.resolve("mem-1"), dir);
+        Path overlay1 = dir.resolve(name + "-vda-cp1.qcow2");
+        assertTrue("overlay after the first snapshot", Files.exists(overlay1));
+        serial.awaitCounter(serial.lastCounter() + 3, 30_000);
+
+        a.snapshotWithMemory(name, "cp2", dir.resolve("mem-2"), dir);
+        long atCheckpoint = serial.lastCounter();
+        a.blockCommit(name, "vda", base, overlay1);
+        serial.awaitCounter(atCheckpoint + 4, 30_000); // runs on after the checkpoint
+        long beforeKill = serial.lastCounter();
+
+        a.stop(name, true); // the device dies
+        a.restore(dir.resolve("mem-2"), definedXml, false);
+        assertEquals(DomainState.RUNNING, a.domain(name).state());
+        serial.awaitCounter(beforeKill + 3, 60_000);
+
+        assertEquals("restored, not rebooted:\n" + serial.tail(), 1, serial.boots());
+        assertEquals("disk agrees with memory:\n" + serial.tail(), 0, serial.diskErrors());
+        List<Long> counters = serial.counters();
+        int resumedAt = serial.firstGap();
+        assertTrue("the counter goes back to the checkpoint once:\n" + serial.tail(), resumedAt > 0);
+        long resumedValue = counters.get(resumedAt);
+        assertTrue("resumed at " + resumedValue + ", checkpoint near " + atCheckpoint,
+                resumedValue <= beforeKill && resumedValue >= atCheckpoint - 2 && resumedValue <= atCheckpoint + 3);
+        assertTrue(a.domainXml(name).contains(base.toString()));
+    }
+
     private Hypervisor hypervisor(String host) {
         return getOsgiService(Hypervisor.class, "(" + Hypervisor.HOST_PROPERTY + "=" + host + ")", 60_000);
     }
