@@ -127,6 +127,10 @@ public class LiveMigrationIT extends KarafTestSupport {
         assertConsoleError("vm:migrate -H " + hostA + " " + name + " qemu+tcp://127.0.0.1:1/system",
                 "keeps running on " + hostA);
         assertConsoleError("vm:migrate -H " + hostA + " " + name + " nowhere", "no hypervisor host named 'nowhere'");
+        // A target that refuses: host B already holds another domain of that name.
+        b.define(guestXml(name, disk, vms.resolve(name + "-impostor.log")));
+        assertConsoleError("vm:migrate -H " + hostA + " " + name + " " + hostB, "keeps running on " + hostA);
+        b.undefine(name);
         assertEquals(DomainState.RUNNING, a.domain(name).state());
         assertFalse(b.exists(name));
         long beforeMigration = serial.awaitCounter(beforeBadInput + 2, 30_000);

@@ -72,24 +72,43 @@ public final class TpmSealStorage implements SealStorage {
     private final Tpm tpm;
     private final Path dir;
     private final Path secrets;
+    /** Null when none is configured or it cannot be read: then {@link #approvalKeyProblem} says why. */
     private final PublicKey approvalKey;
+    private final String approvalKeyProblem;
     private final List<Integer> pcrs;
     private final int counterIndex;
     private final SecureRandom random = new SecureRandom();
 
     @Activate
     public TpmSealStorage(SealStorageConfig config, @Reference Tpm tpm) {
-        this(tpm, Path.of(config.storage_dir()), loadKey(config), policyPcrs(config.measurement_pcr(), config.boot_pcrs()),
-                Integer.decode(config.counter_index()));
+        this(tpm, Path.of(config.storage_dir()), ConfiguredKey.load(config),
+                policyPcrs(config.measurement_pcr(), config.boot_pcrs()), Integer.decode(config.counter_index()));
     }
 
     public TpmSealStorage(Tpm tpm, Path dir, PublicKey approvalKey, List<Integer> pcrs, int counterIndex) {
+        this(tpm, dir, new ConfiguredKey(approvalKey, "no approval key is configured"), pcrs, counterIndex);
+    }
+
+    private TpmSealStorage(Tpm tpm, Path dir, ConfiguredKey key, List<Integer> pcrs, int counterIndex) {
         this.tpm = tpm;
         this.dir = dir;
         this.secrets = dir.resolve("secrets");
-        this.approvalKey = approvalKey;
+        this.approvalKey = key.key();
+        this.approvalKeyProblem = key.problem();
         this.pcrs = List.copyOf(new TreeSet<>(pcrs));
         this.counterIndex = counterIndex;
+    }
+
+    /** The approval key, or why there is none: an agent without one still starts, and status says why. */
+    private record ConfiguredKey(PublicKey key, String problem) {
+        static ConfiguredKey load(SealStorageConfig config) {
+            try {
+                return new ConfiguredKey(loadKey(config), null);
+            } catch (IllegalArgumentException e) {
+                return new ConfiguredKey(null, e.getMessage()
+                        + " (install the IT center's approval key there, or set approval.key.pem in io.ferry.seal)");
+            }
+        }
     }
 
     static List<Integer> policyPcrs(int measurement, int[] boot) {
@@ -104,8 +123,10 @@ public final class TpmSealStorage implements SealStorage {
         if (pem == null || pem.isBlank()) {
             try {
                 pem = Files.readString(Path.of(config.approval_key_file()));
+            } catch (NoSuchFileException e) {
+                throw new IllegalArgumentException("no approval key: " + config.approval_key_file() + " does not exist", e);
             } catch (IOException e) {
-                throw new IllegalArgumentException("io.ferry.seal: cannot read the approval key file "
+                throw new IllegalArgumentException("cannot read the approval key file "
                         + config.approval_key_file() + ": " + e, e);
             }
         }
@@ -136,9 +157,12 @@ public final class TpmSealStorage implements SealStorage {
     @Override
     public synchronized SealStatus status() {
         Approval a = readApproval("status").orElse(null);
+        String device = tpm(() -> tpm.info().device(), "status", null);
         NvCounter c = tpm(() -> tpm.counter(counterIndex), "status", null);
         String problem = null;
-        if (a == null) {
+        if (approvalKey == null) {
+            problem = approvalKeyProblem;
+        } else if (a == null) {
             problem = "no approval installed";
         } else {
             try {
@@ -154,8 +178,9 @@ public final class TpmSealStorage implements SealStorage {
         } catch (SealException e) {
             count = -1;
         }
-        return new SealStatus(tpm.info().device(), pcrs, a == null ? -1 : a.version(), c.value(),
-                HexFormat.of().formatHex(sha256(approvalKey.getEncoded())), currentGeneration(), count,
+        return new SealStatus(device, pcrs, a == null ? -1 : a.version(), c.value(),
+                approvalKey == null ? "none" : HexFormat.of().formatHex(sha256(approvalKey.getEncoded())),
+                currentGeneration(), count,
                 problem == null, problem);
     }
 
@@ -321,7 +346,7 @@ public final class TpmSealStorage implements SealStorage {
     }
 
     private void sealKek(String op, int gen, byte[] kek) throws IOException {
-        byte[] keyName = tpm.nameOf(approvalKey);
+        byte[] keyName = tpm.nameOf(approvalKey(op, null));
         KeyBlob sealed = tpm(() -> tpm.seal(kek, PolicyDigests.authorize(keyName, Approvals.POLICY_REF)), op, null);
         byte[] blob = sealed.toBytes();
         AtomicFiles.write(kekFile(gen), ByteBuffer.allocate(KEK_MAGIC.length + 2 + keyName.length + blob.length)
@@ -367,7 +392,7 @@ public final class TpmSealStorage implements SealStorage {
             throw new SealException(op, name, Reason.CORRUPT_BLOB, "the sealed KEK " + kekFile(gen)
                     + " is damaged: " + e.getMessage(), e);
         }
-        if (!Arrays.equals(keyName, tpm.nameOf(approvalKey))) {
+        if (!Arrays.equals(keyName, tpm.nameOf(approvalKey(op, name)))) {
             throw new SealException(op, name, Reason.APPROVAL_KEY, "the KEK of generation " + gen
                     + " is sealed to another approval key than the configured one");
         }
@@ -397,6 +422,7 @@ public final class TpmSealStorage implements SealStorage {
     }
 
     private void checkApproval(String op, String name, Approval a, NvCounter c) {
+        approvalKey(op, name);
         if (!new TreeSet<>(a.pcrs().stream().map(Pcr::index).toList()).equals(new TreeSet<>(pcrs))) {
             throw new SealException(op, name, Reason.INVALID_INPUT, "approval version " + a.version()
                     + " covers PCRs " + a.pcrs().stream().map(Pcr::index).toList() + ", the policy is " + pcrs);
@@ -505,6 +531,13 @@ public final class TpmSealStorage implements SealStorage {
         } catch (TpmException e) {
             throw new SealException(op, name, Reason.TPM_REFUSED, e.getMessage(), e);
         }
+    }
+
+    private PublicKey approvalKey(String op, String name) {
+        if (approvalKey == null) {
+            throw new SealException(op, name, Reason.APPROVAL_KEY, approvalKeyProblem);
+        }
+        return approvalKey;
     }
 
     private String shortFingerprint() {

@@ -1,0 +1,33 @@
+package io.ferry.shell.seal;
+
+import java.util.List;
+
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.CommandLine;
+import org.apache.karaf.shell.api.console.Completer;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.support.completers.StringsCompleter;
+import org.osgi.framework.BundleContext;
+
+import io.ferry.api.seal.SealStorage;
+import io.ferry.shell.support.Services;
+
+/** Completes the names of the sealed secrets (names only: listing needs no unsealing). */
+@Service
+public class SecretCompleter implements Completer {
+
+    @Reference
+    BundleContext context;
+
+    @Override
+    public int complete(Session session, CommandLine commandLine, List<String> candidates) {
+        StringsCompleter names = new StringsCompleter();
+        try {
+            names.getStrings().addAll(Services.get(context, SealStorage.class, "no seal storage").list());
+        } catch (RuntimeException e) {
+            // no seal storage: nothing to offer
+        }
+        return names.complete(session, commandLine, candidates);
+    }
+}
