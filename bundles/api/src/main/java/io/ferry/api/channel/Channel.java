@@ -1,0 +1,33 @@
+package io.ferry.api.channel;
+
+import java.io.Closeable;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.cert.X509Certificate;
+
+/** One open, mutually authenticated connection with another agent. */
+public interface Channel extends Closeable {
+
+    /** What the channel is for, as the opening side asked. */
+    String purpose();
+
+    /** The peer's identity, proven by its certificate. */
+    String peerAgentId();
+
+    X509Certificate peerCertificate();
+
+    /**
+     * A 32-byte value that only this channel has, the same on both ends: derived from both
+     * agents' certificates and the nonces both exchanged when it opened, separated by
+     * {@code label}. Put into an attestation nonce, it proves the attestation was answered for
+     * this channel, not relayed from another.
+     */
+    byte[] binding(String label);
+
+    InputStream input();
+
+    OutputStream output();
+
+    /** Half-closes the sending direction: the peer reads end of stream, and can still answer. */
+    void shutdownOutput();
+}

@@ -1,0 +1,108 @@
+package io.ferry.channel.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.X509Certificate;
+
+import javax.net.ssl.SSLSocket;
+
+import io.ferry.api.channel.Channel;
+import io.ferry.api.channel.ChannelException;
+
+/**
+ * A channel over one TLS socket. Its binding hashes both agents' certificates and both nonces
+ * of the opening exchange: a relay in the middle terminates TLS with its own certificate, so
+ * the bindings on its two sides differ and an attestation answered on one side is useless on
+ * the other. (TLS exporters would serve too, but JSSE on Java 17 has none, and BouncyCastle's
+ * JSSE clears the exporter secret once the handshake completes.)
+ */
+final class TlsChannel implements Channel {
+
+    private final SSLSocket socket;
+    private final String purpose;
+    private final String peerAgentId;
+    private final X509Certificate peerCertificate;
+    private final byte[] transcript;
+
+    /**
+     * @param transcript what both ends saw of this channel's opening, in the same order on both:
+     *        opener certificate, acceptor certificate, opener nonce, acceptor nonce
+     */
+    TlsChannel(SSLSocket socket, String purpose, String peerAgentId, X509Certificate peerCertificate,
+            byte[] transcript) {
+        this.socket = socket;
+        this.transcript = transcript.clone();
+        this.purpose = purpose;
+        this.peerAgentId = peerAgentId;
+        this.peerCertificate = peerCertificate;
+    }
+
+    @Override
+    public String purpose() {
+        return purpose;
+    }
+
+    @Override
+    public String peerAgentId() {
+        return peerAgentId;
+    }
+
+    @Override
+    public X509Certificate peerCertificate() {
+        return peerCertificate;
+    }
+
+    @Override
+    public byte[] binding(String label) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(("ferry-channel-binding\0" + label + "\0" + purpose + "\0").getBytes(StandardCharsets.UTF_8));
+            sha256.update(transcript);
+            return sha256.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public InputStream input() {
+        try {
+            return socket.getInputStream();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public OutputStream output() {
+        try {
+            return socket.getOutputStream();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void shutdownOutput() {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException | UnsupportedOperationException e) {
+            // TLS sockets may refuse a half-close; the peer then sees the full close later
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    @Override
+    public String toString() {
+        return "channel '" + purpose + "' with " + peerAgentId;
+    }
+}
