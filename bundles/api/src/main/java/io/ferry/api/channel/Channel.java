@@ -28,6 +28,10 @@ public interface Channel extends Closeable {
 
     OutputStream output();
 
-    /** Half-closes the sending direction: the peer reads end of stream, and can still answer. */
+    /**
+     * Ends the sending direction: the peer reads end of stream. Where the TLS implementation
+     * cannot half-close, this closes the whole channel; protocols on channels must not expect an
+     * answer after it.
+     */
     void shutdownOutput();
 }

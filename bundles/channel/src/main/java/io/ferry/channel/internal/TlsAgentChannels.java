@@ -78,7 +78,7 @@ public final class TlsAgentChannels implements AgentChannels {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void addHandler(ChannelHandler handler, Map<String, Object> properties) {
+    public void addHandler(ChannelHandler handler, Map<String, Object> properties) {
         Object purpose = properties.get(ChannelHandler.PURPOSE);
         if (purpose instanceof String p) {
             handlers.put(p, handler);
@@ -87,7 +87,7 @@ public final class TlsAgentChannels implements AgentChannels {
         }
     }
 
-    void removeHandler(ChannelHandler handler, Map<String, Object> properties) {
+    public void removeHandler(ChannelHandler handler, Map<String, Object> properties) {
         Object purpose = properties.get(ChannelHandler.PURPOSE);
         if (purpose instanceof String p) {
             handlers.remove(p, handler);

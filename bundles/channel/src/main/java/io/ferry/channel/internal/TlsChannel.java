@@ -92,7 +92,12 @@ final class TlsChannel implements Channel {
         try {
             socket.shutdownOutput();
         } catch (IOException | UnsupportedOperationException e) {
-            // TLS sockets may refuse a half-close; the peer then sees the full close later
+            // BouncyCastle's TLS socket cannot half-close: end the whole channel instead
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closed already
+            }
         }
     }
 

@@ -24,6 +24,7 @@ import io.ferry.api.channel.AgentCredentials;
 import io.ferry.api.channel.Channel;
 import io.ferry.api.channel.ChannelException;
 import io.ferry.api.channel.ChannelHandler;
+import io.ferry.channel.testing.TestPki;
 
 class TlsAgentChannelsTest {
 

@@ -1,4 +1,4 @@
-package io.ferry.channel.internal;
+package io.ferry.channel.testing;
 
 import java.math.BigInteger;
 import java.net.Socket;
@@ -30,21 +30,21 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import io.ferry.api.channel.AgentCredentials;
 
 /** A throwaway certificate authority for channel tests, standing in for the IT center's. */
-final class TestPki {
+public final class TestPki {
 
     private static final AtomicLong SERIALS = new AtomicLong(1);
 
     private final KeyPair caKeys;
     private final X509Certificate caCert;
     /** Serial numbers this CA has revoked; its trust managers refuse them. */
-    final Set<BigInteger> revoked = ConcurrentHashMap.newKeySet();
+    public final Set<BigInteger> revoked = ConcurrentHashMap.newKeySet();
 
-    TestPki(String name) throws Exception {
+    public TestPki(String name) throws Exception {
         caKeys = ecKeys();
         caCert = certificate("CN=" + name, caKeys, "CN=" + name, caKeys, true);
     }
 
-    AgentCredentials agent(String agentId) throws Exception {
+    public AgentCredentials agent(String agentId) throws Exception {
         KeyPair keys = ecKeys();
         X509Certificate cert = certificate("CN=" + agentId, keys, caCert.getSubjectX500Principal().getName(), caKeys,
                 false);
@@ -72,7 +72,7 @@ final class TestPki {
         };
     }
 
-    BigInteger serialOf(AgentCredentials agent) {
+    public BigInteger serialOf(AgentCredentials agent) {
         return agent.certificateChain()[0].getSerialNumber();
     }
 

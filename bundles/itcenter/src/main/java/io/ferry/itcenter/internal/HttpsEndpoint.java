@@ -1,0 +1,137 @@
+package io.ferry.itcenter.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.Security;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+import io.ferry.api.itcenter.ItCenterException;
+import io.ferry.api.itcenter.ItCenterException.Reason;
+
+/**
+ * The IT center's HTTPS endpoint on Karaf's HTTP service: a server key and certificate issued by
+ * the IT center's own CA (renewed when near its end or when the root changed), and the
+ * {@code org.ops4j.pax.web} configuration that serves HTTPS only, on the configured address and
+ * port, asking clients for certificates. The configuration is written only when it differs, so
+ * that the HTTP service restarts only when something changed.
+ */
+final class HttpsEndpoint {
+
+    static final String PAX_WEB_PID = "org.ops4j.pax.web";
+    private static final String ALIAS = "server";
+    private static final Duration LIFETIME = Duration.ofDays(90);
+    private static final Duration RENEW_BEFORE = Duration.ofDays(30);
+
+    private HttpsEndpoint() {
+    }
+
+    /** Installs the trust provider, writes the key stores if needed, and configures pax-web. */
+    static void configure(ConfigurationAdmin cm, CertificateAuthority ca, Path dir, List<String> hosts,
+            String address, int port) {
+        if (Security.getProvider(AnyClientTrustProvider.NAME) == null) {
+            Security.addProvider(new AnyClientTrustProvider());
+        }
+        AnyClientTrustProvider.acceptIssuer(ca.root());
+        try {
+            Path passFile = dir.resolve("server.pass");
+            String password = Files.exists(passFile) ? Files.readString(passFile, StandardCharsets.UTF_8).strip()
+                    : newSecret();
+            Path keystore = dir.resolve("server.p12");
+            Path truststore = dir.resolve("trust.p12");
+            if (!Files.exists(passFile)) {
+                CertificateAuthority.writePrivate(passFile, out -> out.write(password.getBytes(StandardCharsets.UTF_8)));
+            }
+            if (needsNewCertificate(keystore, password, ca)) {
+                KeyPair kp = CertificateAuthority.newKeyPair();
+                X509Certificate cert = ca.issueServer(hosts, kp.getPublic(), LIFETIME).certificate();
+                KeyStore ks = KeyStore.getInstance("PKCS12");
+                ks.load(null, null);
+                ks.setKeyEntry(ALIAS, kp.getPrivate(), password.toCharArray(), new Certificate[] {cert, ca.root()});
+                CertificateAuthority.writePrivate(keystore, out -> ks.store(out, password.toCharArray()));
+                KeyStore ts = KeyStore.getInstance("PKCS12");
+                ts.load(null, null);
+                ts.setCertificateEntry("ferry-root", ca.root());
+                CertificateAuthority.writePrivate(truststore, out -> ts.store(out, password.toCharArray()));
+            }
+            Map<String, Object> wanted = new LinkedHashMap<>();
+            wanted.put("org.osgi.service.http.enabled", "false");
+            wanted.put("org.osgi.service.http.secure.enabled", "true");
+            wanted.put("org.osgi.service.http.port.secure", String.valueOf(port));
+            wanted.put("org.ops4j.pax.web.listening.addresses", address);
+            wanted.put("org.ops4j.pax.web.ssl.keystore", keystore.toString());
+            wanted.put("org.ops4j.pax.web.ssl.keystore.type", "PKCS12");
+            wanted.put("org.ops4j.pax.web.ssl.keystore.password", password);
+            wanted.put("org.ops4j.pax.web.ssl.key.password", password);
+            wanted.put("org.ops4j.pax.web.ssl.key.alias", ALIAS);
+            wanted.put("org.ops4j.pax.web.ssl.truststore", truststore.toString());
+            wanted.put("org.ops4j.pax.web.ssl.truststore.type", "PKCS12");
+            wanted.put("org.ops4j.pax.web.ssl.truststore.password", password);
+            wanted.put("org.ops4j.pax.web.ssl.trustManagerFactory.algorithm", AnyClientTrustProvider.ALGORITHM);
+            wanted.put("org.ops4j.pax.web.ssl.clientauth.wanted", "true");
+            wanted.put("org.ops4j.pax.web.ssl.clientauth.needed", "false");
+            wanted.put("org.ops4j.pax.web.ssl.protocol", "TLSv1.3");
+            Configuration config = cm.getConfiguration(PAX_WEB_PID, "?");
+            Dictionary<String, Object> props = config.getProperties();
+            if (props == null) {
+                props = new Hashtable<>();
+            }
+            boolean changed = false;
+            for (Map.Entry<String, Object> e : wanted.entrySet()) {
+                if (!Objects.equals(String.valueOf(props.get(e.getKey())), e.getValue())) {
+                    props.put(e.getKey(), e.getValue());
+                    changed = true;
+                }
+            }
+            if (changed) {
+                config.update(props);
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            throw new ItCenterException(Reason.UNAVAILABLE, "cannot set up HTTPS in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void remove() {
+        Security.removeProvider(AnyClientTrustProvider.NAME);
+    }
+
+    private static boolean needsNewCertificate(Path keystore, String password, CertificateAuthority ca) {
+        if (!Files.exists(keystore)) {
+            return true;
+        }
+        try (InputStream in = Files.newInputStream(keystore)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, password.toCharArray());
+            X509Certificate cert = (X509Certificate) ks.getCertificate(ALIAS);
+            cert.verify(ca.root().getPublicKey());
+            return cert.getNotAfter().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    static String newSecret() {
+        byte[] b = new byte[24];
+        new SecureRandom().nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+}

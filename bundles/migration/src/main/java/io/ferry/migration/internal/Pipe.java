@@ -1,0 +1,73 @@
+package io.ferry.migration.internal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Copies bytes both ways between two connections until both directions end; when one
+ * direction ends its write side is half-closed so the other end sees end of stream, and when
+ * both are done (or either fails) both connections are closed.
+ */
+final class Pipe {
+
+    /** One connection: its streams, how to half-close its sending side, and how to close it. */
+    interface End extends Closeable {
+        InputStream in() throws IOException;
+
+        OutputStream out() throws IOException;
+
+        void shutdownOutput();
+    }
+
+    private Pipe() {
+    }
+
+    static void connect(End a, End b, Executor executor) {
+        AtomicInteger open = new AtomicInteger(2);
+        executor.execute(() -> copy(a, b, a, b, open));
+        executor.execute(() -> copy(b, a, a, b, open));
+    }
+
+    private static void copy(End from, End to, End a, End b, AtomicInteger open) {
+        boolean clean = false;
+        try (InputStream in = uncloseable(from.in())) {
+            OutputStream out = to.out();
+            byte[] buffer = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buffer)) != -1) {
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+            to.shutdownOutput();
+            clean = true;
+        } catch (IOException e) {
+            // a reset or closed peer: the other direction is torn down below
+        } finally {
+            if (!clean || open.decrementAndGet() == 0) {
+                closeQuietly(a);
+                closeQuietly(b);
+            }
+        }
+    }
+
+    /** Closing a socket's input stream closes the socket: the copy must leave that to the end. */
+    private static InputStream uncloseable(InputStream in) {
+        return new java.io.FilterInputStream(in) {
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    private static void closeQuietly(Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // already closed
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.ferry.migration.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.annotation.Annotation;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.ferry.api.channel.AgentAddress;
+import io.ferry.api.channel.ChannelHandler;
+import io.ferry.channel.internal.ChannelConfig;
+import io.ferry.channel.internal.TlsAgentChannels;
+import io.ferry.channel.testing.TestPki;
+
+/**
+ * The migration transport without libvirt: an echo server stands in for the target's
+ * libvirtd, and the bytes must come back intact through relay, TLS channel and tunnel handler.
+ */
+class LibvirtRelayTest {
+
+    private ServerSocket fakeLibvirtd;
+    private Thread echo;
+    private TlsAgentChannels source;
+    private TlsAgentChannels target;
+    private LibvirtTunnelHandler tunnel;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fakeLibvirtd = new ServerSocket(0);
+        echo = new Thread(this::echoForever, "fake-libvirtd");
+        echo.setDaemon(true);
+        echo.start();
+        TestPki pki = new TestPki("IT center");
+        source = new TlsAgentChannels(config(), pki.agent("laptop"));
+        target = new TlsAgentChannels(config(), pki.agent("mid"));
+        tunnel = new LibvirtTunnelHandler(new java.net.InetSocketAddress("127.0.0.1", fakeLibvirtd.getLocalPort()));
+        target.addHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        source.close();
+        target.close();
+        tunnel.close();
+        fakeLibvirtd.close();
+    }
+
+    @Test
+    void bytesCrossIntactBothWays() throws Exception {
+        try (LibvirtRelay relay = new LibvirtRelay(source, mid(), Duration.ofSeconds(5))) {
+            URI uri = URI.create(relay.libvirtUri());
+            assertThat(uri.getScheme()).isEqualTo("qemu+tcp");
+            assertThat(uri.getHost()).isEqualTo("127.0.0.1");
+            byte[] payload = new byte[16 << 20];
+            new Random(7).nextBytes(payload);
+            try (Socket libvirtClient = new Socket("127.0.0.1", uri.getPort())) {
+                Thread writer = new Thread(() -> {
+                    try {
+                        OutputStream out = libvirtClient.getOutputStream();
+                        out.write(payload);
+                        out.flush();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                writer.start();
+                // like libvirt's RPC: request and answer, then a full close (no half-close over TLS)
+                byte[] back = libvirtClient.getInputStream().readNBytes(payload.length);
+                writer.join();
+                assertThat(back.length).isEqualTo(payload.length);
+                assertThat(MessageDigest.getInstance("SHA-256").digest(back))
+                        .isEqualTo(MessageDigest.getInstance("SHA-256").digest(payload));
+            }
+            assertThat(relay.failure()).isNull();
+        }
+    }
+
+    @Test
+    void aTargetThatRefusesClosesTheLibvirtConnectionAndSaysWhy() throws Exception {
+        target.removeHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
+        try (LibvirtRelay relay = new LibvirtRelay(source, mid(), Duration.ofSeconds(5));
+                Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
+            assertThat(libvirtClient.getInputStream().read()).isEqualTo(-1);
+            assertThat(relay.failure()).hasMessageContaining("has no handler for 'libvirt-migration'");
+        }
+    }
+
+    @Test
+    void aClosedRelayCarriesNothing() throws Exception {
+        LibvirtRelay relay = new LibvirtRelay(source, mid(), Duration.ofSeconds(5));
+        int port = URI.create(relay.libvirtUri()).getPort();
+        Socket open = new Socket("127.0.0.1", port);
+        open.getOutputStream().write(1);
+        assertThat(open.getInputStream().read()).isEqualTo(1);
+        relay.close();
+        assertThat(open.getInputStream().read()).isEqualTo(-1);
+        open.close();
+    }
+
+    private AgentAddress mid() {
+        return new AgentAddress("mid", "127.0.0.1", target.port());
+    }
+
+    private void echoForever() {
+        while (!fakeLibvirtd.isClosed()) {
+            try {
+                Socket s = fakeLibvirtd.accept();
+                Thread t = new Thread(() -> {
+                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                        in.transferTo(out);
+                    } catch (IOException ignored) {
+                        // the test closed it
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private static ChannelConfig config() {
+        return new ChannelConfig() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return ChannelConfig.class;
+            }
+
+            @Override
+            public int port() {
+                return 0;
+            }
+
+            @Override
+            public String bind_address() {
+                return "127.0.0.1";
+            }
+
+            @Override
+            public int handshake_timeout_ms() {
+                return 2000;
+            }
+        };
+    }
+}
