@@ -22,7 +22,6 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
@@ -32,16 +31,11 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 
-import org.apache.karaf.itests.KarafTestSupport;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.container.remote.RBCRemoteTargetOptions;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.options.MavenArtifactUrlReference;
-import org.ops4j.pax.exam.options.TimeoutOption;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 
@@ -58,31 +52,18 @@ import io.ferry.api.itcenter.ItCenter;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class ItCenterIT extends KarafTestSupport {
+public class ItCenterIT extends FerryTestSupport {
 
     private static final int PORT = 18443;
 
-    @Override
-    public MavenArtifactUrlReference getKarafDistribution() {
-        return CoreOptions.maven().groupId("io.ferry").artifactId("ferry-karaf-assembly").versionAsInProject()
-                .type("tar.gz");
+    @Configuration
+    public Option[] config() {
+        return ferryConfig();
     }
 
-    @Configuration
     @Override
-    public Option[] config() {
-        List<Option> options = new ArrayList<>();
-        for (Option o : super.config()) {
-            if (!(o instanceof TimeoutOption) && !o.getClass().getName().contains("RBCLookupTimeoutOption")) {
-                options.add(o);
-            }
-        }
-        options.add(CoreOptions.systemTimeout(600_000));
-        options.add(RBCRemoteTargetOptions.waitForRBCFor(600_000));
-        options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.repositories",
-                "https://repo1.maven.org/maven2@id=central"));
+    protected void ferryOptions(List<Option> options) {
         options.add(editConfigurationFilePut("etc/io.ferry.itcenter.cfg", "https.port", String.valueOf(PORT)));
-        return options.toArray(new Option[0]);
     }
 
     @Test

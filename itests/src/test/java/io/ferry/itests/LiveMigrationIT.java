@@ -15,19 +15,14 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.karaf.itests.KarafTestSupport;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.junit.After;
-import org.junit.Rule;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.container.remote.RBCRemoteTargetOptions;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.options.TimeoutOption;
-import org.ops4j.pax.exam.options.MavenArtifactUrlReference;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 
@@ -41,39 +36,21 @@ import io.ferry.api.hypervisor.Hypervisor;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class LiveMigrationIT extends KarafTestSupport {
+public class LiveMigrationIT extends FerryTestSupport {
 
     private static final RolePrincipal ADMIN = new RolePrincipal("admin");
 
-    /** A failed migration must not be retried behind our back. */
-    @Rule
-    public Retry retry = new Retry(false);
-
     private final List<Cleanup> cleanups = new ArrayList<>();
 
-    @Override
-    public MavenArtifactUrlReference getKarafDistribution() {
-        return CoreOptions.maven().groupId("io.ferry").artifactId("ferry-karaf-assembly").versionAsInProject()
-                .type("tar.gz");
+    @Configuration
+    public Option[] config() {
+        return ferryConfig();
     }
 
-    @Configuration
     @Override
-    public Option[] config() {
+    protected void ferryOptions(List<Option> options) {
         Testbed testbed = Testbed.load();
         String[] hosts = System.getProperty("ferry.itest.hosts", "ita itb").split(" ");
-        List<Option> options = new ArrayList<>();
-        for (Option o : super.config()) {
-            // KarafTestSupport waits an hour for a container that never answers; ten minutes will do
-            if (!(o instanceof TimeoutOption) && !o.getClass().getName().contains("RBCLookupTimeoutOption")) {
-                options.add(o);
-            }
-        }
-        options.add(CoreOptions.systemTimeout(600_000));
-        options.add(RBCRemoteTargetOptions.waitForRBCFor(600_000));
-        // The distribution is offline by design; the test probe's own bundles come from Maven Central.
-        options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.repositories",
-                "https://repo1.maven.org/maven2@id=central"));
         for (String host : hosts) {
             String cfg = "etc/io.ferry.hypervisor-" + host + ".cfg";
             options.add(editConfigurationFilePut(cfg, "ferry.host", host));
@@ -84,7 +61,6 @@ public class LiveMigrationIT extends KarafTestSupport {
         options.add(systemProperty("ferry.testbed.dir").value(testbed.dir().toString()));
         options.add(systemProperty("ferry.testbed.work").value(testbed.work().toString()));
         options.add(systemProperty("ferry.itest.hosts").value(String.join(" ", hosts)));
-        return options.toArray(new Option[0]);
     }
 
     @After

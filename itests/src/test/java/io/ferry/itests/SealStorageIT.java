@@ -19,26 +19,20 @@ import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Dictionary;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
-import org.apache.karaf.itests.KarafTestSupport;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.junit.After;
-import org.junit.Rule;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
-import org.ops4j.pax.exam.container.remote.RBCRemoteTargetOptions;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.options.MavenArtifactUrlReference;
-import org.ops4j.pax.exam.options.TimeoutOption;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.ServiceReference;
@@ -59,7 +53,7 @@ import io.ferry.api.tpm.Tpm;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class SealStorageIT extends KarafTestSupport {
+public class SealStorageIT extends FerryTestSupport {
 
     private static final RolePrincipal ADMIN = new RolePrincipal("admin");
     private static final RolePrincipal VIEWER = new RolePrincipal("viewer");
@@ -67,41 +61,22 @@ public class SealStorageIT extends KarafTestSupport {
     private static final String SECRET = "db-password";
     private static final String VALUE = "s3cret-value-1";
 
-    /** Approvals and the TPM counter only move forward: a failed run must not be retried behind our back. */
-    @Rule
-    public Retry retry = new Retry(false);
-
-    @Override
-    public MavenArtifactUrlReference getKarafDistribution() {
-        return CoreOptions.maven().groupId("io.ferry").artifactId("ferry-karaf-assembly").versionAsInProject()
-                .type("tar.gz");
+    @Configuration
+    public Option[] config() {
+        return ferryConfig();
     }
 
-    @Configuration
     @Override
-    public Option[] config() {
+    protected void ferryOptions(List<Option> options) {
         Testbed testbed = Testbed.load();
         String host = System.getProperty("ferry.itest.hosts", "ita itb").split(" ")[0];
         String tpm = testbed.get("FERRY_HOST_" + host.toUpperCase(Locale.ROOT) + "_TPM");
         int colon = tpm.lastIndexOf(':');
-        List<Option> options = new ArrayList<>();
-        for (Option o : super.config()) {
-            // KarafTestSupport waits an hour for a container that never answers; ten minutes will do
-            if (!(o instanceof TimeoutOption) && !o.getClass().getName().contains("RBCLookupTimeoutOption")) {
-                options.add(o);
-            }
-        }
-        options.add(CoreOptions.systemTimeout(600_000));
-        options.add(RBCRemoteTargetOptions.waitForRBCFor(600_000));
-        // The distribution is offline by design; the test probe's own bundles come from Maven Central.
-        options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.repositories",
-                "https://repo1.maven.org/maven2@id=central"));
         options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "device", "swtpm"));
         options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.host", tpm.substring(0, colon)));
         options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.port", tpm.substring(colon + 1)));
         options.add(editConfigurationFilePut("etc/io.ferry.seal.cfg", "measurement.pcr", String.valueOf(PCR)));
         options.add(systemProperty("ferry.it.tpm").value(tpm));
-        return options.toArray(new Option[0]);
     }
 
     /** swtpm serves one client at a time: never keep host ita's TPM after this class. */

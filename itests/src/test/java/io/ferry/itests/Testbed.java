@@ -12,7 +12,7 @@ import java.util.Map;
  * What testbed/hosts-up wrote about the test hosts (work/hosts.env): their libvirt URIs, TPM
  * ports and the guest's files. Read in the test JVM, before the container starts.
  */
-final class Testbed {
+public final class Testbed {
 
     private final Path dir;
     private final Map<String, String> env;
@@ -22,7 +22,7 @@ final class Testbed {
         this.env = env;
     }
 
-    static Testbed load() {
+    public static Testbed load() {
         Path dir = Path.of(System.getProperty("ferry.testbed.dir", "../testbed")).toAbsolutePath().normalize();
         String work = System.getenv("FERRY_TESTBED_WORK");
         Path file = (work != null ? Path.of(work) : dir.resolve("work")).resolve("hosts.env");
@@ -50,11 +50,11 @@ final class Testbed {
         return values;
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
-    String get(String key) {
+    public String get(String key) {
         String v = env.get(key);
         if (v == null) {
             throw new IllegalStateException("hosts.env has no " + key + "; is that host up?");
@@ -62,11 +62,11 @@ final class Testbed {
         return v;
     }
 
-    String hostUri(String host) {
+    public String hostUri(String host) {
         return get("FERRY_HOST_" + host.toUpperCase(Locale.ROOT) + "_URI");
     }
 
-    Path work() {
+    public Path work() {
         return Path.of(get("FERRY_TESTBED_WORK"));
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.annotation.Annotation;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +23,7 @@ import io.ferry.api.channel.AgentCredentials;
 import io.ferry.api.channel.Channel;
 import io.ferry.api.channel.ChannelException;
 import io.ferry.api.channel.ChannelHandler;
+import io.ferry.channel.testing.TestChannels;
 import io.ferry.channel.testing.TestPki;
 
 class TlsAgentChannelsTest {
@@ -171,32 +171,8 @@ class TlsAgentChannelsTest {
     }
 
     private TlsAgentChannels start(AgentCredentials credentials) throws IOException {
-        TlsAgentChannels channels = new TlsAgentChannels(config(), credentials);
+        TlsAgentChannels channels = TestChannels.start(credentials);
         opened.add(channels);
         return channels;
-    }
-
-    private static ChannelConfig config() {
-        return new ChannelConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return ChannelConfig.class;
-            }
-
-            @Override
-            public int port() {
-                return 0;
-            }
-
-            @Override
-            public String bind_address() {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public int handshake_timeout_ms() {
-                return 2000;
-            }
-        };
     }
 }

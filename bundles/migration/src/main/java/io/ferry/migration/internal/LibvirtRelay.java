@@ -23,7 +23,7 @@ import io.ferry.api.channel.ChannelException;
  * migration sends the whole VM state over that libvirt connection, so no VM byte leaves this
  * machine outside TLS. Open for one migration, then closed.
  */
-final class LibvirtRelay implements Closeable {
+public final class LibvirtRelay implements Closeable {
 
     private final AgentChannels channels;
     private final AgentAddress target;
@@ -31,10 +31,11 @@ final class LibvirtRelay implements Closeable {
     private final ServerSocket listener;
     private final ExecutorService pipes;
     private final AtomicReference<ChannelException> failure = new AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicLong carried = new java.util.concurrent.atomic.AtomicLong();
     /** Every connection the relay carries, closed with it: a closed relay carries nothing. */
     private final java.util.List<Closeable> open = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    LibvirtRelay(AgentChannels channels, AgentAddress target, Duration timeout) throws IOException {
+    public LibvirtRelay(AgentChannels channels, AgentAddress target, Duration timeout) throws IOException {
         this.channels = channels;
         this.target = target;
         this.timeout = timeout;
@@ -48,12 +49,17 @@ final class LibvirtRelay implements Closeable {
     }
 
     /** The libvirt URI that reaches the target's daemon through this relay. */
-    String libvirtUri() {
+    public String libvirtUri() {
         return "qemu+tcp://127.0.0.1:" + listener.getLocalPort() + "/system";
     }
 
+    /** Bytes carried through channels so far, both ways: the migration's whole traffic. */
+    public long bytesCarried() {
+        return carried.get();
+    }
+
     /** The first channel failure, if the target could not be reached through a channel. */
-    ChannelException failure() {
+    public ChannelException failure() {
         return failure.get();
     }
 
@@ -72,7 +78,7 @@ final class LibvirtRelay implements Closeable {
                 open.add(local);
                 Channel channel = channels.open(target, LibvirtTunnelHandler.PURPOSE, timeout);
                 open.add(channel);
-                Pipe.connect(Ends.of(local), Ends.of(channel), pipes);
+                Pipe.connect(Ends.of(local), Ends.of(channel), pipes, carried);
             } catch (ChannelException e) {
                 failure.compareAndSet(null, e);
                 try {

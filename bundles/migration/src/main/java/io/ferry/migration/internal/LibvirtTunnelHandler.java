@@ -40,7 +40,7 @@ public final class LibvirtTunnelHandler implements ChannelHandler {
         this(parse(config.libvirt_address()));
     }
 
-    LibvirtTunnelHandler(InetSocketAddress libvirt) {
+    public LibvirtTunnelHandler(InetSocketAddress libvirt) {
         this.libvirt = libvirt;
     }
 

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Copies bytes both ways between two connections until both directions end; when one
@@ -27,12 +28,17 @@ final class Pipe {
     }
 
     static void connect(End a, End b, Executor executor) {
-        AtomicInteger open = new AtomicInteger(2);
-        executor.execute(() -> copy(a, b, a, b, open));
-        executor.execute(() -> copy(b, a, a, b, open));
+        connect(a, b, executor, new AtomicLong());
     }
 
-    private static void copy(End from, End to, End a, End b, AtomicInteger open) {
+    /** As {@link #connect(End, End, Executor)}, adding every byte carried (both ways) to {@code carried}. */
+    static void connect(End a, End b, Executor executor, AtomicLong carried) {
+        AtomicInteger open = new AtomicInteger(2);
+        executor.execute(() -> copy(a, b, a, b, open, carried));
+        executor.execute(() -> copy(b, a, a, b, open, carried));
+    }
+
+    private static void copy(End from, End to, End a, End b, AtomicInteger open, AtomicLong carried) {
         boolean clean = false;
         try (InputStream in = uncloseable(from.in())) {
             OutputStream out = to.out();
@@ -41,6 +47,7 @@ final class Pipe {
             while ((n = in.read(buffer)) != -1) {
                 out.write(buffer, 0, n);
                 out.flush();
+                carried.addAndGet(n);
             }
             to.shutdownOutput();
             clean = true;

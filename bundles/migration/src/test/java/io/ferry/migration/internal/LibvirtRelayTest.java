@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.annotation.Annotation;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -20,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 import io.ferry.api.channel.AgentAddress;
 import io.ferry.api.channel.ChannelHandler;
-import io.ferry.channel.internal.ChannelConfig;
 import io.ferry.channel.internal.TlsAgentChannels;
+import io.ferry.channel.testing.TestChannels;
 import io.ferry.channel.testing.TestPki;
 
 /**
@@ -43,8 +42,8 @@ class LibvirtRelayTest {
         echo.setDaemon(true);
         echo.start();
         TestPki pki = new TestPki("IT center");
-        source = new TlsAgentChannels(config(), pki.agent("laptop"));
-        target = new TlsAgentChannels(config(), pki.agent("mid"));
+        source = TestChannels.start(pki.agent("laptop"));
+        target = TestChannels.start(pki.agent("mid"));
         tunnel = new LibvirtTunnelHandler(new java.net.InetSocketAddress("127.0.0.1", fakeLibvirtd.getLocalPort()));
         target.addHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
     }
@@ -84,6 +83,11 @@ class LibvirtRelayTest {
                         .isEqualTo(MessageDigest.getInstance("SHA-256").digest(payload));
             }
             assertThat(relay.failure()).isNull();
+            long deadline = System.nanoTime() + 5_000_000_000L; // the copy threads count just after writing
+            while (relay.bytesCarried() < 2L * payload.length && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(relay.bytesCarried()).isEqualTo(2L * payload.length);
         }
     }
 
@@ -130,29 +134,5 @@ class LibvirtRelayTest {
                 return;
             }
         }
-    }
-
-    private static ChannelConfig config() {
-        return new ChannelConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return ChannelConfig.class;
-            }
-
-            @Override
-            public int port() {
-                return 0;
-            }
-
-            @Override
-            public String bind_address() {
-                return "127.0.0.1";
-            }
-
-            @Override
-            public int handshake_timeout_ms() {
-                return 2000;
-            }
-        };
     }
 }
