@@ -1,0 +1,148 @@
+package io.ferry.itests.bench;
+
+import java.lang.annotation.Annotation;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.ferry.api.channel.AgentAddress;
+import io.ferry.api.channel.ChannelHandler;
+import io.ferry.api.hypervisor.MigrationListener;
+import io.ferry.api.hypervisor.MigrationOptions;
+import io.ferry.api.hypervisor.MigrationResult;
+import io.ferry.channel.internal.TlsAgentChannels;
+import io.ferry.channel.testing.TestChannels;
+import io.ferry.channel.testing.TestPki;
+import io.ferry.hypervisor.internal.HypervisorConfig;
+import io.ferry.hypervisor.internal.LibvirtHypervisor;
+import io.ferry.itests.Testbed;
+import io.ferry.migration.internal.LibvirtRelay;
+import io.ferry.migration.internal.LibvirtTunnelHandler;
+
+/**
+ * Run by bench/run migration-channel: the test guest migrates live back and forth between two
+ * testbed hosts, alternating plain libvirt (tunnelled over libvirt's own TCP connection) and
+ * Ferry's transport (the same migration relayed inside a mutual-TLS agent channel), and prints
+ * total time and downtime of each, and the ratio channel/plain of the medians.
+ */
+public final class ChannelMigrationBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
+        String[] hosts = args.length > 2 ? new String[] { args[1], args[2] } : new String[] { "bencha", "benchb" };
+        Testbed testbed = Testbed.load();
+        LibvirtHypervisor[] hv = { hypervisor(hosts[0], testbed.hostUri(hosts[0])),
+                hypervisor(hosts[1], testbed.hostUri(hosts[1])) };
+        TestPki pki = new TestPki("bench CA");
+        TlsAgentChannels[] agents = { TestChannels.start(pki.agent(hosts[0])), TestChannels.start(pki.agent(hosts[1])) };
+        LibvirtTunnelHandler[] tunnels = new LibvirtTunnelHandler[2];
+        for (int i = 0; i < 2; i++) {
+            URI u = URI.create(testbed.hostUri(hosts[i]));
+            tunnels[i] = new LibvirtTunnelHandler(new InetSocketAddress(u.getHost(), u.getPort()));
+            agents[i].addHandler(tunnels[i], Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
+        }
+        String name = "bench-tls";
+        Path vms = Files.createDirectories(testbed.work().resolve("vms"));
+        Path disk = vms.resolve(name + ".qcow2");
+        Files.copy(testbed.work().resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
+        Path serial = vms.resolve(name + ".log");
+        Files.deleteIfExists(serial);
+        Process p = new ProcessBuilder(testbed.dir().resolve("guest-xml").toString(), name, disk.toString(),
+                serial.toString()).start();
+        String xml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        hv[0].define(xml);
+        hv[0].start(name);
+        while (!Files.exists(serial) || !Files.readString(serial, StandardCharsets.ISO_8859_1).contains("ferry-counter 3")) {
+            Thread.sleep(200);
+        }
+        List<long[]> plain = new ArrayList<>();
+        List<long[]> channel = new ArrayList<>();
+        int here = 0;
+        System.out.println("kind     move            total_ms downtime_ms carried_MiB");
+        try {
+            for (int i = 0; i < 2 * rounds; i++) {
+                // order P C C P P C ...: load on this shared machine hits both alike
+                boolean viaChannel = (i % 4 == 1) || (i % 4 == 2);
+                int there = 1 - here;
+                MigrationResult r;
+                long carried = 0;
+                if (viaChannel) {
+                    try (LibvirtRelay relay = new LibvirtRelay(agents[here],
+                            new AgentAddress(hosts[there], "127.0.0.1", agents[there].port()), Duration.ofSeconds(10))) {
+                        r = hv[here].migrate(name, relay.libvirtUri(), MigrationOptions.DEFAULT, MigrationListener.NONE);
+                        carried = relay.bytesCarried();
+                    }
+                    channel.add(new long[] { r.wallMillis(), r.stats().downtimeMillis() });
+                } else {
+                    r = hv[here].migrate(name, testbed.hostUri(hosts[there]), MigrationOptions.DEFAULT,
+                            MigrationListener.NONE);
+                    plain.add(new long[] { r.wallMillis(), r.stats().downtimeMillis() });
+                }
+                System.out.printf("%-8s %-15s %8d %11d %11d%n", viaChannel ? "channel" : "plain",
+                        hosts[here] + "->" + hosts[there], r.wallMillis(), r.stats().downtimeMillis(), carried >> 20);
+                here = there;
+            }
+        } finally {
+            hv[here].stop(name, true);
+            hv[here].undefine(name);
+            for (int i = 0; i < 2; i++) {
+                agents[i].close();
+                tunnels[i].close();
+                hv[i].close();
+            }
+        }
+        String log = Files.readString(serial, StandardCharsets.ISO_8859_1);
+        int boots = log.split("ferry-boot ", -1).length - 1;
+        long[] pt = stats(plain, 0), pd = stats(plain, 1), ct = stats(channel, 0), cd = stats(channel, 1);
+        System.out.println();
+        System.out.printf("%-8s total ms median %d (min %d, max %d), downtime ms median %d (min %d, max %d)%n", "plain",
+                pt[0], pt[1], pt[2], pd[0], pd[1], pd[2]);
+        System.out.printf("%-8s total ms median %d (min %d, max %d), downtime ms median %d (min %d, max %d)%n",
+                "channel", ct[0], ct[1], ct[2], cd[0], cd[1], cd[2]);
+        System.out.println("guest: " + boots + " boot(s) over " + 2 * rounds + " migrations");
+        if (boots != 1) {
+            throw new IllegalStateException("the guest restarted");
+        }
+        System.out.printf("migration-channel: %d migrations of a 256 MiB TCG guest; through the mutual-TLS agent channel "
+                + "total median %d ms, downtime median %d ms; plain libvirt tunnelled total median %d ms, downtime median "
+                + "%d ms; channel/plain total ratio %.2f%n", 2 * rounds, ct[0], cd[0], pt[0], pd[0], (double) ct[0] / pt[0]);
+    }
+
+    private static long[] stats(List<long[]> runs, int column) {
+        long[] v = runs.stream().mapToLong(r -> r[column]).sorted().toArray();
+        long median = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return new long[] { median, v[0], v[v.length - 1] };
+    }
+
+    private static LibvirtHypervisor hypervisor(String host, String uri) {
+        return new LibvirtHypervisor(new HypervisorConfig() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return HypervisorConfig.class;
+            }
+
+            @Override
+            public String ferry_host() {
+                return host;
+            }
+
+            @Override
+            public String uri() {
+                return uri;
+            }
+
+            @Override
+            public boolean storage_shared() {
+                return true;
+            }
+        });
+    }
+}
