@@ -7,8 +7,11 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.ferry.api.channel.AgentAddress;
@@ -31,9 +34,9 @@ public final class LibvirtRelay implements Closeable {
     private final ServerSocket listener;
     private final ExecutorService pipes;
     private final AtomicReference<ChannelException> failure = new AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicLong carried = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong carried = new AtomicLong();
     /** Every connection the relay carries, closed with it: a closed relay carries nothing. */
-    private final java.util.List<Closeable> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Closeable> open = new CopyOnWriteArrayList<>();
 
     public LibvirtRelay(AgentChannels channels, AgentAddress target, Duration timeout) throws IOException {
         this.channels = channels;

@@ -3,6 +3,7 @@ package io.ferry.migration.internal;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -56,41 +57,14 @@ public final class LibvirtTunnelHandler implements ChannelHandler {
         daemon.connect(libvirt, 10_000);
         LOG.info("libvirt migration tunnel from agent " + channel.peerAgentId() + " to " + libvirt);
         // The channel server closes the channel when accept returns: wait for the pipe to finish.
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        Pipe.connect(Ends.of(channel), closing(Ends.of(daemon), done), pipes);
         try {
-            done.await();
+            Pipe.connect(Ends.of(channel), Ends.of(daemon), pipes).get();
         } catch (InterruptedException e) {
+            // the channel server is stopping; it closes the channel, which ends the pipe
             Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the pipe only ever completes normally", e);
         }
-    }
-
-    private static Pipe.End closing(Pipe.End end, java.util.concurrent.CountDownLatch done) {
-        return new Pipe.End() {
-            @Override
-            public java.io.InputStream in() throws IOException {
-                return end.in();
-            }
-
-            @Override
-            public java.io.OutputStream out() throws IOException {
-                return end.out();
-            }
-
-            @Override
-            public void shutdownOutput() {
-                end.shutdownOutput();
-            }
-
-            @Override
-            public void close() throws IOException {
-                try {
-                    end.close();
-                } finally {
-                    done.countDown();
-                }
-            }
-        };
     }
 
     static InetSocketAddress parse(String hostPort) {

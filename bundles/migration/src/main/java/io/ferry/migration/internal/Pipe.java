@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,18 +28,22 @@ final class Pipe {
     private Pipe() {
     }
 
-    static void connect(End a, End b, Executor executor) {
-        connect(a, b, executor, new AtomicLong());
+    /** Starts the pipe; the returned future completes once both connections are closed. */
+    static CompletableFuture<Void> connect(End a, End b, Executor executor) {
+        return connect(a, b, executor, new AtomicLong());
     }
 
     /** As {@link #connect(End, End, Executor)}, adding every byte carried (both ways) to {@code carried}. */
-    static void connect(End a, End b, Executor executor, AtomicLong carried) {
+    static CompletableFuture<Void> connect(End a, End b, Executor executor, AtomicLong carried) {
         AtomicInteger open = new AtomicInteger(2);
-        executor.execute(() -> copy(a, b, a, b, open, carried));
-        executor.execute(() -> copy(b, a, a, b, open, carried));
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        executor.execute(() -> copy(a, b, open, carried, closed));
+        executor.execute(() -> copy(b, a, open, carried, closed));
+        return closed;
     }
 
-    private static void copy(End from, End to, End a, End b, AtomicInteger open, AtomicLong carried) {
+    private static void copy(End from, End to, AtomicInteger open, AtomicLong carried,
+            CompletableFuture<Void> closed) {
         boolean clean = false;
         try (InputStream in = uncloseable(from.in())) {
             OutputStream out = to.out();
@@ -55,8 +60,9 @@ final class Pipe {
             // a reset or closed peer: the other direction is torn down below
         } finally {
             if (!clean || open.decrementAndGet() == 0) {
-                closeQuietly(a);
-                closeQuietly(b);
+                closeQuietly(from);
+                closeQuietly(to);
+                closed.complete(null);
             }
         }
     }
