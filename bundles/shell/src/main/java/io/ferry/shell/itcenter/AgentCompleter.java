@@ -1,5 +1,6 @@
 package io.ferry.shell.itcenter;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
@@ -7,12 +8,12 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.api.console.CommandLine;
 import org.apache.karaf.shell.api.console.Completer;
 import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 
 import io.ferry.api.itcenter.Agent;
 import io.ferry.api.itcenter.ItCenter;
+import io.ferry.shell.support.Completions;
+import io.ferry.shell.support.Services;
 
 /** Completes agent ids and names. */
 @Service
@@ -23,15 +24,13 @@ public class AgentCompleter implements Completer {
 
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
-        StringsCompleter delegate = new StringsCompleter();
-        ServiceReference<ItCenter> ref = context.getServiceReference(ItCenter.class);
-        ItCenter itc = ref == null ? null : context.getService(ref);
-        if (itc != null) {
-            for (Agent a : itc.agents()) {
-                delegate.getStrings().add(a.id());
-                delegate.getStrings().add(a.name());
+        return Completions.complete(session, commandLine, candidates, () -> {
+            List<String> names = new ArrayList<>();
+            for (Agent a : Services.get(context, ItCenter.class, "no IT center").agents()) {
+                names.add(a.id());
+                names.add(a.name());
             }
-        }
-        return delegate.complete(session, commandLine, candidates);
+            return names;
+        });
     }
 }

@@ -7,10 +7,10 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.api.console.CommandLine;
 import org.apache.karaf.shell.api.console.Completer;
 import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.osgi.framework.BundleContext;
 
 import io.ferry.api.policy.PolicyService;
+import io.ferry.shell.support.Completions;
 import io.ferry.shell.support.Services;
 
 /** Completes the security levels the policy service is configured with. */
@@ -22,13 +22,7 @@ public class LevelCompleter implements Completer {
 
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
-        StringsCompleter names = new StringsCompleter();
-        try {
-            names.getStrings().addAll(Services.get(context, PolicyService.class, "no policy service").levels()
-                    .lowestFirst());
-        } catch (RuntimeException e) {
-            // no policy service: nothing to offer
-        }
-        return names.complete(session, commandLine, candidates);
+        return Completions.complete(session, commandLine, candidates,
+                () -> Services.get(context, PolicyService.class, "no policy service").levels().lowestFirst());
     }
 }

@@ -1,5 +1,6 @@
 package io.ferry.shell.policy;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
@@ -7,11 +8,11 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.api.console.CommandLine;
 import org.apache.karaf.shell.api.console.Completer;
 import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.osgi.framework.BundleContext;
 
 import io.ferry.api.policy.PolicyService;
 import io.ferry.api.policy.SignedPolicy;
+import io.ferry.shell.support.Completions;
 import io.ferry.shell.support.Services;
 
 /** Completes the names (and UUIDs) of the VMs this agent holds a policy for. */
@@ -23,15 +24,13 @@ public class VmCompleter implements Completer {
 
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
-        StringsCompleter names = new StringsCompleter();
-        try {
+        return Completions.complete(session, commandLine, candidates, () -> {
+            List<String> names = new ArrayList<>();
             for (SignedPolicy p : Services.get(context, PolicyService.class, "no policy service").list()) {
-                names.getStrings().add(p.policy().vm().name());
-                names.getStrings().add(p.policy().vm().uuid());
+                names.add(p.policy().vm().name());
+                names.add(p.policy().vm().uuid());
             }
-        } catch (RuntimeException e) {
-            // no policy service, or seal storage cannot unseal: nothing to offer
-        }
-        return names.complete(session, commandLine, candidates);
+            return names;
+        });
     }
 }

@@ -7,10 +7,10 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.api.console.CommandLine;
 import org.apache.karaf.shell.api.console.Completer;
 import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.osgi.framework.BundleContext;
 
 import io.ferry.api.seal.SealStorage;
+import io.ferry.shell.support.Completions;
 import io.ferry.shell.support.Services;
 
 /** Completes the names of the sealed secrets (names only: listing needs no unsealing). */
@@ -22,12 +22,7 @@ public class SecretCompleter implements Completer {
 
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
-        StringsCompleter names = new StringsCompleter();
-        try {
-            names.getStrings().addAll(Services.get(context, SealStorage.class, "no seal storage").list());
-        } catch (RuntimeException e) {
-            // no seal storage: nothing to offer
-        }
-        return names.complete(session, commandLine, candidates);
+        return Completions.complete(session, commandLine, candidates,
+                () -> Services.get(context, SealStorage.class, "no seal storage").list());
     }
 }

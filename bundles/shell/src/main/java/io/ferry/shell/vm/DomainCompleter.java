@@ -7,10 +7,10 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.api.console.CommandLine;
 import org.apache.karaf.shell.api.console.Completer;
 import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.osgi.framework.BundleContext;
 
 import io.ferry.api.hypervisor.DomainSummary;
+import io.ferry.shell.support.Completions;
 import io.ferry.shell.support.Hypervisors;
 
 /** Completes the domain names of the host chosen with -H/--host on the same line (or the default host). */
@@ -22,15 +22,9 @@ public class DomainCompleter implements Completer {
 
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
-        StringsCompleter names = new StringsCompleter();
-        try {
-            for (DomainSummary d : new Hypervisors(context).get(hostOption(commandLine.getArguments())).listDomains()) {
-                names.getStrings().add(d.name());
-            }
-        } catch (RuntimeException e) {
-            // no host or host unreachable: nothing to offer
-        }
-        return names.complete(session, commandLine, candidates);
+        return Completions.complete(session, commandLine, candidates,
+                () -> new Hypervisors(context).get(hostOption(commandLine.getArguments())).listDomains().stream()
+                        .map(DomainSummary::name).toList());
     }
 
     static String hostOption(String[] args) {
