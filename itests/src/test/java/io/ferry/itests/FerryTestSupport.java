@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.apache.karaf.itests.KarafTestSupport;
 import org.junit.Rule;
+import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.container.remote.RBCRemoteTargetOptions;
@@ -17,7 +18,7 @@ import org.ops4j.pax.exam.options.TimeoutOption;
  * What every Ferry integration test shares: the Ferry distribution instead of plain Karaf,
  * shorter timeouts than KarafTestSupport's hour, and Maven Central for the probe's own bundles
  * (the distribution itself is offline by design). Subclasses add their options in
- * {@link #ferryOptions(List)}.
+ * {@link #ferryOptions(List)}; Pax Exam finds the inherited {@code @Configuration}.
  */
 public abstract class FerryTestSupport extends KarafTestSupport {
 
@@ -31,8 +32,9 @@ public abstract class FerryTestSupport extends KarafTestSupport {
                 .type("tar.gz");
     }
 
-    /** Called by each subclass's {@code @Configuration} method. */
-    protected Option[] ferryConfig() {
+    @Configuration
+    @Override
+    public Option[] config() {
         List<Option> options = new ArrayList<>();
         for (Option o : super.config()) {
             if (!(o instanceof TimeoutOption) && !o.getClass().getName().contains("RBCLookupTimeoutOption")) {

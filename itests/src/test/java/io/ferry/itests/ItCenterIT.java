@@ -33,7 +33,6 @@ import javax.net.ssl.X509ExtendedKeyManager;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
@@ -55,11 +54,6 @@ import io.ferry.api.itcenter.ItCenter;
 public class ItCenterIT extends FerryTestSupport {
 
     private static final int PORT = 18443;
-
-    @Configuration
-    public Option[] config() {
-        return ferryConfig();
-    }
 
     @Override
     protected void ferryOptions(List<Option> options) {

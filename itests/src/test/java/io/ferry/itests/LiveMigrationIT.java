@@ -7,7 +7,6 @@ import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +18,6 @@ import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
@@ -41,11 +38,6 @@ public class LiveMigrationIT extends FerryTestSupport {
     private static final RolePrincipal ADMIN = new RolePrincipal("admin");
 
     private final List<Cleanup> cleanups = new ArrayList<>();
-
-    @Configuration
-    public Option[] config() {
-        return ferryConfig();
-    }
 
     @Override
     protected void ferryOptions(List<Option> options) {
@@ -202,13 +194,8 @@ public class LiveMigrationIT extends FerryTestSupport {
         }
     }
 
-    private String guestXml(String name, Path disk, Path serialLog) throws IOException, InterruptedException {
-        Path script = Path.of(System.getProperty("ferry.testbed.dir"), "guest-xml");
-        Process p = new ProcessBuilder(script.toString(), name, disk.toString(), serialLog.toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String xml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals("guest-xml exit code", 0, p.waitFor());
-        return xml;
+    private static String guestXml(String name, Path disk, Path serialLog) {
+        return Testbed.guestXml(Path.of(System.getProperty("ferry.testbed.dir")), name, disk, serialLog);
     }
 
     private static void removeEverywhere(String name, Hypervisor... hosts) {

@@ -29,7 +29,6 @@ import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -60,11 +59,6 @@ public class SealStorageIT extends FerryTestSupport {
     private static final int PCR = 23;
     private static final String SECRET = "db-password";
     private static final String VALUE = "s3cret-value-1";
-
-    @Configuration
-    public Option[] config() {
-        return ferryConfig();
-    }
 
     @Override
     protected void ferryOptions(List<Option> options) {

@@ -14,17 +14,17 @@ import java.util.regex.Pattern;
  * then "ferry-counter <n>" every half second, and "ferry-disk-error <n>" if the disk did not give
  * back what it wrote.
  */
-final class SerialLog {
+public final class SerialLog {
 
     private static final Pattern COUNTER = Pattern.compile("ferry-counter (\\d+)");
 
     private final Path file;
 
-    SerialLog(Path file) {
+    public SerialLog(Path file) {
         this.file = file;
     }
 
-    String text() {
+    public String text() {
         try {
             return Files.exists(file) ? Files.readString(file, StandardCharsets.ISO_8859_1) : "";
         } catch (IOException e) {
@@ -32,7 +32,7 @@ final class SerialLog {
         }
     }
 
-    List<Long> counters() {
+    public List<Long> counters() {
         List<Long> values = new ArrayList<>();
         Matcher m = COUNTER.matcher(text());
         while (m.find()) {
@@ -41,21 +41,21 @@ final class SerialLog {
         return values;
     }
 
-    long lastCounter() {
+    public long lastCounter() {
         List<Long> c = counters();
         return c.isEmpty() ? 0 : c.get(c.size() - 1);
     }
 
-    int boots() {
+    public int boots() {
         return count("ferry-boot ");
     }
 
-    int diskErrors() {
+    public int diskErrors() {
         return count("ferry-disk-error");
     }
 
     /** Waits until the guest has printed a counter of at least {@code value}; returns the last one. */
-    long awaitCounter(long value, long timeoutMillis) throws InterruptedException {
+    public long awaitCounter(long value, long timeoutMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (System.currentTimeMillis() < deadline) {
             long last = lastCounter();
@@ -69,7 +69,7 @@ final class SerialLog {
     }
 
     /** The index of the first counter that does not follow its predecessor by one, or -1. */
-    int firstGap() {
+    public int firstGap() {
         List<Long> c = counters();
         for (int i = 1; i < c.size(); i++) {
             if (c.get(i) != c.get(i - 1) + 1) {
@@ -79,7 +79,7 @@ final class SerialLog {
         return -1;
     }
 
-    String tail() {
+    public String tail() {
         String t = text();
         return t.length() > 2000 ? t.substring(t.length() - 2000) : t;
     }

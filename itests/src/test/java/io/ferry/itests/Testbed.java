@@ -1,6 +1,7 @@
 package io.ferry.itests;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,5 +69,32 @@ public final class Testbed {
 
     public Path work() {
         return Path.of(get("FERRY_TESTBED_WORK"));
+    }
+
+    /**
+     * The test guest's domain XML, from testbed/guest-xml. Static, with the testbed folder given:
+     * tests inside the Karaf container know it only from a system property.
+     */
+    public static String guestXml(Path testbedDir, String name, Path disk, Path serialLog) {
+        try {
+            Process p = new ProcessBuilder(testbedDir.resolve("guest-xml").toString(), name, disk.toString(),
+                    serialLog.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String xml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int exit = p.waitFor();
+            if (exit != 0) {
+                throw new IllegalStateException("testbed/guest-xml exited with " + exit);
+            }
+            return xml;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** The test guest's domain XML, from this testbed's guest-xml. */
+    public String guestXml(String name, Path disk, Path serialLog) {
+        return guestXml(dir, name, disk, serialLog);
     }
 }

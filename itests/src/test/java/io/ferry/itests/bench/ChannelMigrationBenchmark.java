@@ -1,9 +1,7 @@
 package io.ferry.itests.bench;
 
-import java.lang.annotation.Annotation;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,9 +18,10 @@ import io.ferry.api.hypervisor.MigrationResult;
 import io.ferry.channel.internal.TlsAgentChannels;
 import io.ferry.channel.testing.TestChannels;
 import io.ferry.channel.testing.TestPki;
-import io.ferry.hypervisor.internal.HypervisorConfig;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
+import io.ferry.itests.SerialLog;
 import io.ferry.itests.Testbed;
+import io.ferry.itests.TestbedHypervisors;
 import io.ferry.migration.internal.LibvirtRelay;
 import io.ferry.migration.internal.LibvirtTunnelHandler;
 
@@ -38,8 +37,8 @@ public final class ChannelMigrationBenchmark {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
         String[] hosts = args.length > 2 ? new String[] { args[1], args[2] } : new String[] { "bencha", "benchb" };
         Testbed testbed = Testbed.load();
-        LibvirtHypervisor[] hv = { hypervisor(hosts[0], testbed.hostUri(hosts[0])),
-                hypervisor(hosts[1], testbed.hostUri(hosts[1])) };
+        LibvirtHypervisor[] hv = { TestbedHypervisors.connect(hosts[0], testbed.hostUri(hosts[0])),
+                TestbedHypervisors.connect(hosts[1], testbed.hostUri(hosts[1])) };
         TestPki pki = new TestPki("bench CA");
         TlsAgentChannels[] agents = { TestChannels.start(pki.agent(hosts[0])), TestChannels.start(pki.agent(hosts[1])) };
         LibvirtTunnelHandler[] tunnels = new LibvirtTunnelHandler[2];
@@ -54,15 +53,10 @@ public final class ChannelMigrationBenchmark {
         Files.copy(testbed.work().resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
         Path serial = vms.resolve(name + ".log");
         Files.deleteIfExists(serial);
-        Process p = new ProcessBuilder(testbed.dir().resolve("guest-xml").toString(), name, disk.toString(),
-                serial.toString()).start();
-        String xml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        hv[0].define(xml);
+        hv[0].define(testbed.guestXml(name, disk, serial));
         hv[0].start(name);
-        while (!Files.exists(serial) || !Files.readString(serial, StandardCharsets.ISO_8859_1).contains("ferry-counter 3")) {
-            Thread.sleep(200);
-        }
+        SerialLog log = new SerialLog(serial);
+        log.awaitCounter(3, 180_000);
         List<long[]> plain = new ArrayList<>();
         List<long[]> channel = new ArrayList<>();
         int here = 0;
@@ -99,8 +93,7 @@ public final class ChannelMigrationBenchmark {
                 hv[i].close();
             }
         }
-        String log = Files.readString(serial, StandardCharsets.ISO_8859_1);
-        int boots = log.split("ferry-boot ", -1).length - 1;
+        int boots = log.boots();
         long[] pt = stats(plain, 0), pd = stats(plain, 1), ct = stats(channel, 0), cd = stats(channel, 1);
         System.out.println();
         System.out.printf("%-8s total ms median %d (min %d, max %d), downtime ms median %d (min %d, max %d)%n", "plain",
@@ -120,29 +113,5 @@ public final class ChannelMigrationBenchmark {
         long[] v = runs.stream().mapToLong(r -> r[column]).sorted().toArray();
         long median = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
         return new long[] { median, v[0], v[v.length - 1] };
-    }
-
-    private static LibvirtHypervisor hypervisor(String host, String uri) {
-        return new LibvirtHypervisor(new HypervisorConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return HypervisorConfig.class;
-            }
-
-            @Override
-            public String ferry_host() {
-                return host;
-            }
-
-            @Override
-            public String uri() {
-                return uri;
-            }
-
-            @Override
-            public boolean storage_shared() {
-                return true;
-            }
-        });
     }
 }

@@ -6,10 +6,8 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.lang.annotation.Annotation;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -30,8 +28,9 @@ import io.ferry.api.hypervisor.MigrationResult;
 import io.ferry.channel.internal.TlsAgentChannels;
 import io.ferry.channel.testing.TestChannels;
 import io.ferry.channel.testing.TestPki;
+import io.ferry.itests.SerialLog;
 import io.ferry.itests.Testbed;
-import io.ferry.hypervisor.internal.HypervisorConfig;
+import io.ferry.itests.TestbedHypervisors;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
 import io.ferry.migration.internal.LibvirtRelay;
 import io.ferry.migration.internal.LibvirtTunnelHandler;
@@ -95,9 +94,10 @@ public class SecureTransportIT {
         Path disk = vms.resolve(name + ".qcow2");
         Path serial = vms.resolve(name + ".log");
         Files.copy(work.resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
-        a.define(guestXml(disk, serial));
+        a.define(testbed.guestXml(name, disk, serial));
         a.start(name);
-        long before = awaitCounter(serial, 3);
+        SerialLog log = new SerialLog(serial);
+        long before = log.awaitCounter(3, 120_000);
 
         // a target agent without the tunnel: the channel is refused and the guest stays on A
         mid.removeHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
@@ -128,11 +128,10 @@ public class SecureTransportIT {
                 carried >= result.stats().dataProcessed() && result.stats().dataProcessed() > 0);
         assertTrue("the guest's memory in use (" + memoryBytes + ") crossed the channel: " + carried,
                 carried > memoryBytes / 8);
-        long after = counter(serial);
-        awaitCounter(serial, after + 3);
-        String log = Files.readString(serial, StandardCharsets.ISO_8859_1);
-        assertEquals("one boot", 1, log.split("ferry-boot ", -1).length - 1);
-        assertFalse("disk intact", log.contains("ferry-disk-error"));
+        long after = log.lastCounter();
+        log.awaitCounter(after + 3, 30_000);
+        assertEquals("one boot", 1, log.boots());
+        assertEquals("disk intact", 0, log.diskErrors());
         assertTrue(after >= before);
     }
 
@@ -145,57 +144,6 @@ public class SecureTransportIT {
     }
 
     private LibvirtHypervisor hypervisor(String host) {
-        String uri = uri(host);
-        return new LibvirtHypervisor(new HypervisorConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return HypervisorConfig.class;
-            }
-
-            @Override
-            public String ferry_host() {
-                return host;
-            }
-
-            @Override
-            public String uri() {
-                return uri;
-            }
-
-            @Override
-            public boolean storage_shared() {
-                return true;
-            }
-        });
-    }
-
-    private String guestXml(Path disk, Path serial) throws Exception {
-        Process p = new ProcessBuilder(testbed.dir().resolve("guest-xml").toString(), name,
-                disk.toString(), serial.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String xml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor());
-        return xml;
-    }
-
-    private static long counter(Path serial) throws Exception {
-        String log = Files.exists(serial) ? Files.readString(serial, StandardCharsets.ISO_8859_1) : "";
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("ferry-counter (\\d+)").matcher(log);
-        long last = 0;
-        while (m.find()) {
-            last = Long.parseLong(m.group(1));
-        }
-        return last;
-    }
-
-    private static long awaitCounter(Path serial, long value) throws Exception {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (System.currentTimeMillis() < deadline) {
-            long c = counter(serial);
-            if (c >= value) {
-                return c;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the guest's counter did not reach " + value);
+        return TestbedHypervisors.connect(host, uri(host));
     }
 }
