@@ -118,4 +118,12 @@ guest_await_counter() {
   done
 }
 
+# guest_boots / guest_disk_errors / guest_gaps <serial-log>: how often the guest booted, how often
+# its disk gave back something else than it wrote, how often its counter skipped or went back
+guest_boots() { grep -ac 'ferry-boot ' "$1" || true; }
+guest_disk_errors() { grep -ac 'ferry-disk-error' "$1" || true; }
+guest_gaps() {
+  grep -ao 'ferry-counter [0-9]*' "$1" | awk '{ if (NR > 1 && $2 != p + 1) g++; p = $2 } END { print g + 0 }'
+}
+
 now_ms() { date +%s%3N; }
