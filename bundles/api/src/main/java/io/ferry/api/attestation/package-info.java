@@ -9,7 +9,7 @@
  * that exists is well-formed, whatever machine its bytes came from.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.ferry.api.attestation;
 
 import org.osgi.annotation.bundle.Export;
