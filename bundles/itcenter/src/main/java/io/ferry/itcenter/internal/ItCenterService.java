@@ -16,6 +16,8 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -61,9 +63,13 @@ public final class ItCenterService implements ItCenter {
     private final Duration certificateLifetime;
     private final Duration crlValidity;
 
+    private ServiceRegistration<Store> storeRegistration;
+
     @Activate
-    public ItCenterService(ItCenterConfig config, @Reference ConfigurationAdmin configurationAdmin) {
+    public ItCenterService(ItCenterConfig config, @Reference ConfigurationAdmin configurationAdmin,
+            BundleContext context) {
         this(setup(config, configurationAdmin));
+        storeRegistration = context.registerService(Store.class, store, null);
     }
 
     private ItCenterService(Setup s) {
@@ -106,6 +112,9 @@ public final class ItCenterService implements ItCenter {
 
     @Deactivate
     void close() {
+        if (storeRegistration != null) {
+            storeRegistration.unregister();
+        }
         store.close();
     }
 

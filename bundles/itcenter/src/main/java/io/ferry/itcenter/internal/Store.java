@@ -15,12 +15,18 @@ import io.ferry.api.itcenter.ItCenterException.Reason;
 /**
  * The IT center's database: H2 (embedded, a file) or PostgreSQL, chosen by the JDBC URL, with the
  * schema brought up to date by Flyway when opened. Work runs in {@link #transaction}s.
+ *
+ * <p>The IT center registers it as a service (visible only inside this bundle, whose packages it
+ * does not export), so that each area of the IT center (enrolment, attestation, leases, the
+ * repository, ...) is a component of its own over the same database: an area keeps its SQL in a
+ * class of its own on {@link Tables#connection()} and its schema in its own Flyway migration, and
+ * writes its audit events with {@link Tables#appendAudit} in the same transaction as its change.
  */
-final class Store implements AutoCloseable {
+public final class Store implements AutoCloseable {
 
     /** One unit of work on a connection in a transaction. */
     @FunctionalInterface
-    interface Work<T> {
+    public interface Work<T> {
         T run(Tables tables) throws SQLException;
     }
 
@@ -84,7 +90,7 @@ final class Store implements AutoCloseable {
     }
 
     /** Runs work in one transaction: committed when it returns, rolled back when it throws. */
-    <T> T transaction(Work<T> work) {
+    public <T> T transaction(Work<T> work) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {

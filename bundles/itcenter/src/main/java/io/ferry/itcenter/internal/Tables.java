@@ -23,7 +23,7 @@ import io.ferry.api.itcenter.ReferenceValue;
  * Every statement the IT center runs, on one connection. The append-only tables (audit_event,
  * revocation, agent_revocation) have INSERT and SELECT here and nothing else.
  */
-final class Tables {
+public final class Tables {
 
     /** A certificate row. */
     record CertificateRow(String serial, String agentId, Instant notBefore, Instant notAfter, String pem,
@@ -45,6 +45,11 @@ final class Tables {
 
     Tables(Connection c) {
         this.c = c;
+    }
+
+    /** The transaction's connection, for an area's own tables. */
+    public Connection connection() {
+        return c;
     }
 
     // --- agents
@@ -205,7 +210,7 @@ final class Tables {
 
     // --- audit log (append-only)
 
-    AuditEvent appendAudit(AuditEntry e, Instant at) throws SQLException {
+    public AuditEvent appendAudit(AuditEntry e, Instant at) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO audit_event (at, kind, agent_id, vm, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
                 new String[] {"seq"})) {
