@@ -6,6 +6,8 @@ import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
 
+import io.ferry.api.attestation.ReferenceValue;
+
 /**
  * The IT center's registry, certificate authority and audit log. Every change is recorded in the
  * audit log in the same transaction as the change itself; refused input throws

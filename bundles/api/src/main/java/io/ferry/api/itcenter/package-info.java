@@ -3,7 +3,7 @@
  * certificates, reference values and the append-only audit log. See {@link io.ferry.api.itcenter.ItCenter}.
  */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package io.ferry.api.itcenter;
 
 import org.osgi.annotation.bundle.Export;

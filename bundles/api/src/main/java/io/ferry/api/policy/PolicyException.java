@@ -24,7 +24,9 @@ public class PolicyException extends RuntimeException {
         /** No policy for that VM. */
         NO_SUCH_POLICY,
         /** Seal storage refused to store or release the policy. */
-        STORAGE
+        STORAGE,
+        /** The IT center could not be asked for a policy: no link to it, unreachable, or it refused. */
+        ITCENTER
     }
 
     private final Reason reason;

@@ -5,6 +5,8 @@ import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
 
+import io.ferry.api.attestation.SecurityLevels;
+
 /**
  * The agent's migration policies: held in seal storage, one per VM, each signed by the IT center.
  * Failures throw {@link PolicyException} with a {@link PolicyException.Reason}; a refused policy
@@ -28,6 +30,18 @@ public interface PolicyService {
      */
     SignedPolicy importPolicy(String jws, String expectedVmUuid);
 
+    /**
+     * Asks the IT center for the policy it published for a VM ({@code GET /api/v1/vms/<vm>/policy}
+     * through the agent's {@link io.ferry.api.itcenter.ItCenterLink}) and imports it as
+     * {@link #importPolicy(String)} does: the IT center's answer is trusted no more than a file.
+     *
+     * @param vm the VM's name or UUID as the IT center's registry knows it
+     * @throws PolicyException ITCENTER when there is no link to the IT center, it cannot be reached or
+     *                         refuses, NO_SUCH_POLICY when it published none for that VM, or any reason of
+     *                         {@link #importPolicy(String)}
+     */
+    SignedPolicy fetchPolicy(String vm);
+
     /** The held policies, by VM name. */
     List<SignedPolicy> list();
 
@@ -47,6 +61,6 @@ public interface PolicyService {
      */
     Decision check(DecisionRequest request);
 
-    /** The security levels decisions use, lowest first. */
+    /** The security levels decisions use, lowest first (the verifier's ordering, see {@code security.levels}). */
     SecurityLevels levels();
 }

@@ -5,6 +5,8 @@ import java.security.interfaces.ECPublicKey;
 
 import org.osgi.annotation.versioning.ProviderType;
 
+import io.ferry.api.attestation.SecurityLevels;
+
 /**
  * The policy format and its signature, as a service of the policy bundle for the IT center (which
  * signs) and for tools (which validate). Stateless; every method is a pure function of its input.

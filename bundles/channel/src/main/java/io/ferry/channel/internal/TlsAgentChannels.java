@@ -24,6 +24,7 @@ import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 
 import org.bouncycastle.tls.TlsException;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -55,7 +56,19 @@ public final class TlsAgentChannels implements AgentChannels {
     private final SSLContext context;
     private final SSLServerSocket server;
     private final int handshakeTimeoutMillis;
-    private final Map<String, ChannelHandler> handlers = new ConcurrentHashMap<>();
+    /**
+     * The handlers by purpose, as sources got from only when a channel arrives: a handler's
+     * component usually needs this service too (to open channels), and getting it at bind time
+     * would make the two components' activations a cycle.
+     */
+    private final Map<String, HandlerSource> handlers = new ConcurrentHashMap<>();
+
+    /** A handler, got per channel and released after it. */
+    private interface HandlerSource {
+        ChannelHandler get();
+
+        void release(ChannelHandler handler);
+    }
     private final ThreadPoolExecutor workers;
     private final Thread acceptor;
     private final SecureRandom random = new SecureRandom();
@@ -76,21 +89,54 @@ public final class TlsAgentChannels implements AgentChannels {
         acceptor.start();
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    public void addHandler(ChannelHandler handler, Map<String, Object> properties) {
-        Object purpose = properties.get(ChannelHandler.PURPOSE);
-        if (purpose instanceof String p) {
-            handlers.put(p, handler);
-        } else {
-            LOG.warning("channel handler without a " + ChannelHandler.PURPOSE + " property ignored: " + handler);
+    @Reference(name = "handler", service = ChannelHandler.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY, unbind = "unbindHandler")
+    void bindHandler(ComponentServiceObjects<ChannelHandler> objects, Map<String, Object> properties) {
+        register(properties, new HandlerSource() {
+            @Override
+            public ChannelHandler get() {
+                return objects.getService();
+            }
+
+            @Override
+            public void release(ChannelHandler handler) {
+                objects.ungetService(handler);
+            }
+        });
+    }
+
+    void unbindHandler(ComponentServiceObjects<ChannelHandler> objects, Map<String, Object> properties) {
+        if (properties.get(ChannelHandler.PURPOSE) instanceof String p) {
+            handlers.remove(p);
         }
     }
 
+    /** Serves a purpose with a handler object (outside OSGi, e.g. in tests and benchmarks). */
+    public void addHandler(ChannelHandler handler, Map<String, Object> properties) {
+        register(properties, new HandlerSource() {
+            @Override
+            public ChannelHandler get() {
+                return handler;
+            }
+
+            @Override
+            public void release(ChannelHandler h) {
+                // nothing to release
+            }
+        });
+    }
+
     public void removeHandler(ChannelHandler handler, Map<String, Object> properties) {
-        Object purpose = properties.get(ChannelHandler.PURPOSE);
-        if (purpose instanceof String p) {
-            handlers.remove(p, handler);
+        if (properties.get(ChannelHandler.PURPOSE) instanceof String p) {
+            handlers.remove(p);
+        }
+    }
+
+    private void register(Map<String, Object> properties, HandlerSource source) {
+        if (properties.get(ChannelHandler.PURPOSE) instanceof String p) {
+            handlers.put(p, source);
+        } else {
+            LOG.warning("channel handler without a " + ChannelHandler.PURPOSE + " property ignored: " + properties);
         }
     }
 
@@ -187,7 +233,8 @@ public final class TlsAgentChannels implements AgentChannels {
             X509Certificate certificate = PeerIdentity.certificate(socket.getSession());
             String agent = PeerIdentity.agentId(certificate);
             ChannelHeader.Request request = ChannelHeader.readRequest(socket.getInputStream());
-            ChannelHandler handler = handlers.get(request.purpose());
+            HandlerSource source = handlers.get(request.purpose());
+            ChannelHandler handler = source == null ? null : source.get();
             if (handler == null) {
                 ChannelHeader.writeRefusal(socket.getOutputStream(), "agent " + agentId()
                         + " has no handler for '" + request.purpose() + "'");
@@ -197,7 +244,11 @@ public final class TlsAgentChannels implements AgentChannels {
             ChannelHeader.writeAcceptance(socket.getOutputStream(), nonce);
             socket.setSoTimeout(0);
             byte[] transcript = Transcript.of(certificate, credentials.certificateChain()[0], request.nonce(), nonce);
-            handler.accept(new TlsChannel(socket, request.purpose(), agent, certificate, transcript));
+            try {
+                handler.accept(new TlsChannel(socket, request.purpose(), agent, certificate, transcript));
+            } finally {
+                source.release(handler);
+            }
         } catch (SSLException | TlsException e) {
             LOG.info("channel from " + from + " refused in the TLS handshake: " + e.getMessage());
         } catch (IOException | RuntimeException e) {

@@ -20,6 +20,11 @@ public @interface ItCenterConfig {
             description = "PostgreSQL password; empty for H2 or trust authentication.")
     String db_password() default "";
 
+    @AttributeDefinition(name = "Database connections",
+            description = "At most this many pooled connections (H2's pool, HikariCP for PostgreSQL); "
+                    + "0 for a new connection per transaction.")
+    int db_pool_size() default 16;
+
     @AttributeDefinition(name = "Root key store",
             description = "PKCS#12 file of the CA's root key and certificate; empty for ${karaf.data}/itcenter/ca/root.p12. "
                     + "Created on first start.")

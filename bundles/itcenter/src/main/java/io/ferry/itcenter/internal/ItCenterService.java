@@ -16,13 +16,12 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 
 import io.ferry.api.itcenter.AccessDeniedException;
@@ -37,7 +36,8 @@ import io.ferry.api.itcenter.IssuedCertificate;
 import io.ferry.api.itcenter.ItCenter;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.ItCenterException.Reason;
-import io.ferry.api.itcenter.ReferenceValue;
+import io.ferry.api.seal.SealStorage;
+import io.ferry.api.attestation.ReferenceValue;
 
 /**
  * The IT center's logic over a {@link Store} and a {@link CertificateAuthority}: every change and
@@ -63,13 +63,12 @@ public final class ItCenterService implements ItCenter {
     private final Duration certificateLifetime;
     private final Duration crlValidity;
 
-    private ServiceRegistration<Store> storeRegistration;
-
     @Activate
     public ItCenterService(ItCenterConfig config, @Reference ConfigurationAdmin configurationAdmin,
-            BundleContext context) {
-        this(setup(config, configurationAdmin));
-        storeRegistration = context.registerService(Store.class, store, null);
+            @Reference Store store,
+            @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
+            SealStorage seal) {
+        this(setup(config, configurationAdmin, store, seal));
     }
 
     private ItCenterService(Setup s) {
@@ -77,45 +76,20 @@ public final class ItCenterService implements ItCenter {
                 Duration.ofMinutes(s.config().crl_validity_minutes()));
     }
 
-    private static Setup setup(ItCenterConfig config, ConfigurationAdmin cm) {
-        Path home = Path.of(System.getProperty("karaf.data", "data"), "itcenter").toAbsolutePath();
+    private static Setup setup(ItCenterConfig config, ConfigurationAdmin cm, Store store, SealStorage seal) {
+        Path home = Database.home();
         Path keystore = config.ca_keystore().isBlank() ? home.resolve("ca/root.p12") : Path.of(config.ca_keystore());
         Path passFile = config.ca_passphrase_file().isBlank() ? home.resolve("ca/root.pass")
                 : Path.of(config.ca_passphrase_file());
-        CertificateAuthority ca = CertificateAuthority.openOrCreate(keystore, passphrase(passFile), config.ca_name(),
+        // sealed when seal storage is there (migrated from the file once), else the file (RootPassphrase)
+        CertificateAuthority ca = CertificateAuthority.openOrCreate(keystore, RootPassphrase.obtain(passFile, seal, keystore),
+                config.ca_name(),
                 Clock.systemUTC());
-        String url = config.db_url().isBlank() ? "jdbc:h2:file:" + home.resolve("registry") : config.db_url();
-        Store store = Store.open(url, config.db_user(), config.db_password());
-        try {
-            if (config.https_manage()) {
-                HttpsEndpoint.configure(cm, ca, home.resolve("tls"), List.of(config.https_hosts()),
-                        config.https_address(), config.https_port());
-            }
-        } catch (RuntimeException e) {
-            store.close();
-            throw e;
+        if (config.https_manage()) {
+            HttpsEndpoint.configure(cm, ca, home.resolve("tls"), List.of(config.https_hosts()),
+                    config.https_address(), config.https_port());
         }
         return new Setup(store, ca, config);
-    }
-
-    private static char[] passphrase(Path file) {
-        try {
-            if (!Files.exists(file)) {
-                String secret = HttpsEndpoint.newSecret();
-                CertificateAuthority.writePrivate(file, out -> out.write(secret.getBytes(StandardCharsets.UTF_8)));
-            }
-            return Files.readString(file, StandardCharsets.UTF_8).strip().toCharArray();
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new ItCenterException(Reason.UNAVAILABLE, "cannot read the root key passphrase " + file, e);
-        }
-    }
-
-    @Deactivate
-    void close() {
-        if (storeRegistration != null) {
-            storeRegistration.unregister();
-        }
-        store.close();
     }
 
     ItCenterService(Store store, CertificateAuthority ca, Clock clock, Duration certificateLifetime,
@@ -140,8 +114,22 @@ public final class ItCenterService implements ItCenter {
         return store.transaction(t -> t.agent(id));
     }
 
+    /**
+     * More work on a newly registered agent, in the registration's own transaction: a failure rolls the
+     * registration back (attested enrolment records the agent's EK and AK and spends its token this way).
+     */
+    @FunctionalInterface
+    public interface AgentWork {
+        void run(Tables tables, Agent agent, IssuedCertificate certificate, Instant now) throws java.sql.SQLException;
+    }
+
     @Override
     public Enrolment registerAgent(AgentRegistration r, String actor) {
+        return registerAgent(r, actor, null);
+    }
+
+    /** {@link #registerAgent(AgentRegistration, String)} with more work in the same transaction. */
+    public Enrolment registerAgent(AgentRegistration r, String actor, AgentWork also) {
         require(r != null, "a registration is required");
         require(r.name() != null && NAME.matcher(r.name()).matches(),
                 "agent name: 1 to 64 characters of A-Z a-z 0-9 . _ -");
@@ -160,7 +148,11 @@ public final class ItCenterService implements ItCenter {
             t.appendAudit(new AuditEntry("agent.registered", id, null, actor(actor),
                     "name=" + r.name() + " owner=" + r.owner() + " group=" + r.deviceGroup() + " serial=" + cert.serial()
                             + " notAfter=" + cert.notAfter()), now);
-            return new Enrolment(t.agent(id).orElseThrow(), cert);
+            Agent agent = t.agent(id).orElseThrow();
+            if (also != null) {
+                also.run(t, agent, cert, now);
+            }
+            return new Enrolment(agent, cert);
         });
     }
 

@@ -7,6 +7,9 @@ import javax.sql.DataSource;
 
 import org.flywaydb.core.Flyway;
 import org.h2.jdbcx.JdbcConnectionPool;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 import io.ferry.api.itcenter.ItCenterException;
@@ -16,7 +19,7 @@ import io.ferry.api.itcenter.ItCenterException.Reason;
  * The IT center's database: H2 (embedded, a file) or PostgreSQL, chosen by the JDBC URL, with the
  * schema brought up to date by Flyway when opened. Work runs in {@link #transaction}s.
  *
- * <p>The IT center registers it as a service (visible only inside this bundle, whose packages it
+ * <p>{@link Database} registers it as a service (visible only inside this bundle, whose packages it
  * does not export), so that each area of the IT center (enrolment, attestation, leases, the
  * repository, ...) is a component of its own over the same database: an area keeps its SQL in a
  * class of its own on {@link Tables#connection()} and its schema in its own Flyway migration, and
@@ -33,20 +36,46 @@ public final class Store implements AutoCloseable {
     private final String url;
     private final DataSource dataSource;
     private final JdbcConnectionPool h2Pool;
+    /** HikariCP's pool of PostgreSQL connections, or null. */
+    private final HikariDataSource pgPool;
+
+    /** Connections pooled unless configured otherwise (db.pool.size). */
+    static final int DEFAULT_POOL_SIZE = 16;
 
     private Store(String url, DataSource dataSource, JdbcConnectionPool h2Pool) {
+        this(url, dataSource, h2Pool, null);
+    }
+
+    private Store(String url, DataSource dataSource, JdbcConnectionPool h2Pool, HikariDataSource pgPool) {
         this.url = url;
         this.dataSource = dataSource;
         this.h2Pool = h2Pool;
+        this.pgPool = pgPool;
     }
 
     /** Opens the database at a JDBC URL ({@code jdbc:h2:...} or {@code jdbc:postgresql:...}) and migrates it. */
     static Store open(String url, String user, String password) {
+        return open(url, user, password, DEFAULT_POOL_SIZE);
+    }
+
+    /**
+     * Opens the database with a pool of at most {@code poolSize} connections: H2's own pool, HikariCP for
+     * PostgreSQL; 0 for a new connection per transaction (to measure what the pool saves).
+     */
+    static Store open(String url, String user, String password, int poolSize) {
         Store store;
         if (url.startsWith("jdbc:h2:")) {
-            JdbcConnectionPool pool = JdbcConnectionPool.create(url, user, password);
-            pool.setMaxConnections(16);
-            store = new Store(url, pool, pool);
+            if (poolSize > 0) {
+                JdbcConnectionPool pool = JdbcConnectionPool.create(url, user, password);
+                pool.setMaxConnections(poolSize);
+                store = new Store(url, pool, pool);
+            } else {
+                org.h2.jdbcx.JdbcDataSource ds = new org.h2.jdbcx.JdbcDataSource();
+                ds.setURL(url);
+                ds.setUser(user);
+                ds.setPassword(password);
+                store = new Store(url, ds, null);
+            }
         } else if (url.startsWith("jdbc:postgresql:")) {
             PGSimpleDataSource ds = new PGSimpleDataSource();
             ds.setURL(url);
@@ -56,7 +85,27 @@ public final class Store implements AutoCloseable {
             if (!password.isEmpty()) {
                 ds.setPassword(password);
             }
-            store = new Store(url, ds, null);
+            if (poolSize > 0) {
+                HikariConfig config = new HikariConfig();
+                config.setDataSource(ds);
+                config.setPoolName("ferry-itcenter");
+                config.setMaximumPoolSize(poolSize);
+                config.setMinimumIdle(Math.min(2, poolSize));
+                config.setAutoCommit(false);
+                // an unreachable server is reported at once, as without the pool
+                config.setInitializationFailTimeout(1);
+                config.setConnectionTimeout(10_000);
+                HikariDataSource pool;
+                try {
+                    pool = new HikariDataSource(config);
+                } catch (RuntimeException e) {
+                    throw new ItCenterException(Reason.UNAVAILABLE,
+                            "cannot open the database at " + url + ": " + e.getMessage(), e);
+                }
+                store = new Store(url, pool, null, pool);
+            } else {
+                store = new Store(url, ds, null);
+            }
         } else {
             throw new ItCenterException(Reason.INVALID, "unsupported database URL (H2 or PostgreSQL): " + url);
         }
@@ -82,7 +131,7 @@ public final class Store implements AutoCloseable {
 
     /** The folder of back-end specific migrations. */
     private String vendor() {
-        return h2Pool != null ? "h2" : "postgresql";
+        return url.startsWith("jdbc:h2:") ? "h2" : "postgresql";
     }
 
     String url() {
@@ -110,6 +159,9 @@ public final class Store implements AutoCloseable {
     public void close() {
         if (h2Pool != null) {
             h2Pool.dispose();
+        }
+        if (pgPool != null) {
+            pgPool.close();
         }
     }
 }

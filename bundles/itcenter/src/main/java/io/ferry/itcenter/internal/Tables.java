@@ -17,7 +17,7 @@ import io.ferry.api.itcenter.AgentStatus;
 import io.ferry.api.itcenter.AuditEntry;
 import io.ferry.api.itcenter.AuditEvent;
 import io.ferry.api.itcenter.AuditQuery;
-import io.ferry.api.itcenter.ReferenceValue;
+import io.ferry.api.attestation.ReferenceValue;
 
 /**
  * Every statement the IT center runs, on one connection. The append-only tables (audit_event,

@@ -61,7 +61,10 @@ public final class LibvirtRelay implements Closeable {
         return carried.get();
     }
 
-    /** The first channel failure, if the target could not be reached through a channel. */
+    /**
+     * The first channel failure while the relay was open: the target could not be reached through a
+     * channel, or a tunnel channel broke (reset, cut) instead of ending cleanly.
+     */
     public ChannelException failure() {
         return failure.get();
     }
@@ -81,7 +84,12 @@ public final class LibvirtRelay implements Closeable {
                 open.add(local);
                 Channel channel = channels.open(target, LibvirtTunnelHandler.PURPOSE, timeout);
                 open.add(channel);
-                Pipe.connect(Ends.of(local), Ends.of(channel), pipes, carried);
+                Pipe.connect(Ends.of(local), Ends.of(channel), pipes, carried, e -> {
+                    if (!listener.isClosed()) {
+                        failure.compareAndSet(null, new ChannelException("a tunnel channel to " + target
+                                + " broke: " + e.getMessage(), e));
+                    }
+                });
             } catch (ChannelException e) {
                 failure.compareAndSet(null, e);
                 try {

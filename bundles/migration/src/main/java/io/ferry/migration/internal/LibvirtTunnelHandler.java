@@ -8,51 +8,58 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
 
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
-import org.osgi.service.metatype.annotations.Designate;
-
 import io.ferry.api.channel.Channel;
 import io.ferry.api.channel.ChannelHandler;
 
 /**
  * The target side of a migration's transport: a channel opened for {@value #PURPOSE} is joined
  * to this device's libvirt daemon, so the source's libvirtd talks to ours only through the
- * authenticated, encrypted channel.
+ * authenticated, encrypted channel. In the agent, {@link SecureMigrations} registers it with a
+ * {@link TunnelGate}: only the source of an accepted migrate-in gets through, and only while
+ * that migration lasts. Without a gate (transport tests and benchmarks) every channel is joined.
  */
-@Component(property = ChannelHandler.PURPOSE + "=" + LibvirtTunnelHandler.PURPOSE,
-        configurationPid = "io.ferry.migration")
-@Designate(ocd = MigrationConfig.class)
 public final class LibvirtTunnelHandler implements ChannelHandler {
 
     public static final String PURPOSE = "libvirt-migration";
     private static final Logger LOG = Logger.getLogger(LibvirtTunnelHandler.class.getName());
 
     private final InetSocketAddress libvirt;
+    private final TunnelGate gate;
     private final ExecutorService pipes = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "ferry-migration-tunnel");
         t.setDaemon(true);
         return t;
     });
 
-    @Activate
-    public LibvirtTunnelHandler(MigrationConfig config) {
-        this(parse(config.libvirt_address()));
-    }
-
+    /** A handler that joins every channel of its purpose to libvirtd: for transport tests only. */
     public LibvirtTunnelHandler(InetSocketAddress libvirt) {
-        this.libvirt = libvirt;
+        this(libvirt, null);
     }
 
-    @Deactivate
+    LibvirtTunnelHandler(InetSocketAddress libvirt, TunnelGate gate) {
+        this.libvirt = libvirt;
+        this.gate = gate;
+    }
+
     public void close() {
         pipes.shutdownNow();
     }
 
     @Override
     public void accept(Channel channel) throws IOException {
+        TunnelGate.Session session = null;
+        if (gate != null) {
+            session = gate.admit(channel);
+            if (session == null) {
+                LOG.warning("libvirt migration tunnel from agent " + channel.peerAgentId()
+                        + " refused: no migrate-in from that agent is in progress");
+                return; // the channel server closes the channel
+            }
+        }
         Socket daemon = new Socket();
+        if (session != null) {
+            session.add(daemon);
+        }
         daemon.setTcpNoDelay(true);
         daemon.connect(libvirt, 10_000);
         LOG.info("libvirt migration tunnel from agent " + channel.peerAgentId() + " to " + libvirt);

@@ -6,8 +6,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Copies bytes both ways between two connections until both directions end; when one
@@ -35,15 +37,32 @@ final class Pipe {
 
     /** As {@link #connect(End, End, Executor)}, adding every byte carried (both ways) to {@code carried}. */
     static CompletableFuture<Void> connect(End a, End b, Executor executor, AtomicLong carried) {
+        return connect(a, b, executor, carried, e -> { });
+    }
+
+    /**
+     * As {@link #connect(End, End, Executor, AtomicLong)}, telling {@code broken} when a direction ended
+     * with an error (a reset or cut connection) rather than an end of stream.
+     */
+    static CompletableFuture<Void> connect(End a, End b, Executor executor, AtomicLong carried,
+            Consumer<IOException> broken) {
         AtomicInteger open = new AtomicInteger(2);
         CompletableFuture<Void> closed = new CompletableFuture<>();
-        executor.execute(() -> copy(a, b, open, carried, closed));
-        executor.execute(() -> copy(b, a, open, carried, closed));
+        // once one direction ended cleanly, the other may end with an error because the half-close
+        // closed a whole TLS channel: that is an ending, not a break
+        AtomicBoolean ending = new AtomicBoolean();
+        Consumer<IOException> unlessEnding = e -> {
+            if (!ending.get()) {
+                broken.accept(e);
+            }
+        };
+        executor.execute(() -> copy(a, b, open, carried, closed, ending, unlessEnding));
+        executor.execute(() -> copy(b, a, open, carried, closed, ending, unlessEnding));
         return closed;
     }
 
     private static void copy(End from, End to, AtomicInteger open, AtomicLong carried,
-            CompletableFuture<Void> closed) {
+            CompletableFuture<Void> closed, AtomicBoolean ending, Consumer<IOException> broken) {
         boolean clean = false;
         try (InputStream in = uncloseable(from.in())) {
             OutputStream out = to.out();
@@ -54,10 +73,14 @@ final class Pipe {
                 out.flush();
                 carried.addAndGet(n);
             }
+            ending.set(true);
             to.shutdownOutput();
             clean = true;
         } catch (IOException e) {
             // a reset or closed peer: the other direction is torn down below
+            if (!closed.isDone()) {
+                broken.accept(e);
+            }
         } finally {
             if (!clean || open.decrementAndGet() == 0) {
                 closeQuietly(from);

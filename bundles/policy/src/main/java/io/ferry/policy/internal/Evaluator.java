@@ -13,7 +13,7 @@ import io.ferry.api.policy.Direction;
 import io.ferry.api.policy.Effect;
 import io.ferry.api.policy.Policy;
 import io.ferry.api.policy.Rule;
-import io.ferry.api.policy.SecurityLevels;
+import io.ferry.api.attestation.SecurityLevels;
 import io.ferry.api.policy.Validity;
 
 /**
@@ -124,13 +124,13 @@ public final class Evaluator {
 
     /** Why the levels do not reach the rule's minimums, or null when they do. */
     private static String levels(Rule r, DecisionRequest request, SecurityLevels levels) {
-        if (r.minTargetLevel() != null && !levels.reaches(request.target().level(), r.minTargetLevel())) {
+        if (r.minTargetLevel() != null && !Levels.reaches(levels, request.target().level(), r.minTargetLevel())) {
             return "it needs the target at level " + r.minTargetLevel() + " or above; '" + request.target().name()
                     + "' is " + level(request.target().level(), levels);
         }
         if (request.direction() == Direction.IN && r.minSourceLevel() != null) {
             Device source = request.source();
-            if (source == null || !levels.reaches(source.level(), r.minSourceLevel())) {
+            if (source == null || !Levels.reaches(levels, source.level(), r.minSourceLevel())) {
                 return "it needs the source at level " + r.minSourceLevel() + " or above; "
                         + (source == null ? "the source is not known" : "'" + source.name() + "' is "
                                 + level(source.level(), levels));
@@ -143,7 +143,8 @@ public final class Evaluator {
         if (level == null) {
             return "of unknown level (not attested)";
         }
-        return levels.contains(level) ? level : "at '" + level + "', which is not a known level (" + levels + ")";
+        return Levels.known(levels, level) ? level
+                : "at '" + level + "', which is not a known level (" + Levels.describe(levels) + ")";
     }
 
     private static String met(Rule r, DecisionRequest request) {

@@ -26,7 +26,7 @@ import io.ferry.api.policy.Policy;
 import io.ferry.api.policy.PolicyException;
 import io.ferry.api.policy.PolicyException.Reason;
 import io.ferry.api.policy.PolicySigner;
-import io.ferry.api.policy.SecurityLevels;
+import io.ferry.api.attestation.SecurityLevels;
 import io.ferry.api.policy.SignedPolicy;
 
 /**

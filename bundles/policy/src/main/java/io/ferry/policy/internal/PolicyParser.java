@@ -30,7 +30,7 @@ import io.ferry.api.policy.Policy;
 import io.ferry.api.policy.PolicyError;
 import io.ferry.api.policy.PolicyFormatException;
 import io.ferry.api.policy.Rule;
-import io.ferry.api.policy.SecurityLevels;
+import io.ferry.api.attestation.SecurityLevels;
 import io.ferry.api.policy.Validity;
 import io.ferry.api.policy.VmIdentity;
 
@@ -294,8 +294,8 @@ public final class PolicyParser {
             return null;
         }
         String v = scalar(path, node);
-        if (v != null && !levels.contains(v)) {
-            error(path, node, "unknown security level '" + v + "'; the levels are " + levels);
+        if (v != null && !Levels.known(levels, v)) {
+            error(path, node, "unknown security level '" + v + "'; the levels are " + Levels.describe(levels));
             return null;
         }
         return v;

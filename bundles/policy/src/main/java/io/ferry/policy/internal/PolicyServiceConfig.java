@@ -17,6 +17,7 @@ public @interface PolicyServiceConfig {
     String itcenter_key_pem() default "";
 
     @AttributeDefinition(name = "Security levels", description = "The security levels attestation assigns, lowest "
-            + "first, comma separated. A policy may only name these; a device reaches a minimum at that level or above.")
-    String security_levels() default "untrusted, basic, measured, attested";
+            + "first, comma separated: the verifier's ordering (its AppraisalPolicy levels). A policy may only name "
+            + "these; a device reaches a minimum at that level or above.")
+    String security_levels() default "untrusted, measured, trusted";
 }

@@ -1,11 +1,14 @@
 package io.ferry.policy.internal;
 
 import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.interfaces.ECPublicKey;
+import java.text.ParseException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -24,6 +27,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.util.JSONObjectUtils;
+
+import io.ferry.api.attestation.SecurityLevels;
+import io.ferry.api.itcenter.AccessDeniedException;
+import io.ferry.api.itcenter.ItCenterException;
+import io.ferry.api.itcenter.ItCenterLink;
 
 import io.ferry.api.policy.Decision;
 import io.ferry.api.policy.DecisionAudit;
@@ -31,7 +40,6 @@ import io.ferry.api.policy.DecisionRequest;
 import io.ferry.api.policy.PolicyException;
 import io.ferry.api.policy.PolicyException.Reason;
 import io.ferry.api.policy.PolicyService;
-import io.ferry.api.policy.SecurityLevels;
 import io.ferry.api.policy.SignedPolicy;
 import io.ferry.api.seal.SealException;
 import io.ferry.api.seal.SealStorage;
@@ -50,15 +58,29 @@ public final class SealedPolicyService implements PolicyService {
     public static final String PREFIX = "policy.";
 
     private static final Logger LOG = LoggerFactory.getLogger(SealedPolicyService.class);
+    private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(30);
+    private static final int MAX_VERIFIED = 1024;
     private static final Pattern UUID = Pattern.compile(
             "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     private final SealStorage storage;
     private final NimbusPolicySigner signer = new NimbusPolicySigner();
     private final SecurityLevels levels;
-    /** Null when none is configured or it cannot be read: then {@link #keyProblem} says why. */
-    private final ECPublicKey key;
-    private final String keyProblem;
+    /** Where the key comes from, to read it again while it is missing; null when it was given. */
+    private final PolicyServiceConfig config;
+    /** Null while none is configured or it cannot be read: then {@link #keyProblem} says why. */
+    private volatile ECPublicKey key;
+    private volatile String keyProblem;
+
+    /** Stored JWS (exactly as read) to the policy it verified to, with this key and these levels. */
+    private final java.util.Map<String, SignedPolicy> verified = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Off only to measure what the cache saves (bench/run policy). */
+    volatile boolean cacheVerified = true;
+
+    /** The agent's link to its IT center, for {@link #fetchPolicy}; absent until the agent has one. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ItCenterLink link;
 
     /** Where decisions are reported; the IT center client registers one. Empty: decisions are logged. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -67,12 +89,18 @@ public final class SealedPolicyService implements PolicyService {
 
     @Activate
     public SealedPolicyService(PolicyServiceConfig config, @Reference SealStorage storage) {
-        this(storage, SecurityLevels.parse(config.security_levels()), loadKey(config));
+        this(storage, Levels.parse(config.security_levels()), loadKey(config), config);
     }
 
     SealedPolicyService(SealStorage storage, SecurityLevels levels, Object keyOrProblem) {
+        this(storage, levels, keyOrProblem, null);
+    }
+
+    private SealedPolicyService(SealStorage storage, SecurityLevels levels, Object keyOrProblem,
+            PolicyServiceConfig config) {
         this.storage = storage;
         this.levels = levels;
+        this.config = config;
         this.key = keyOrProblem instanceof ECPublicKey k ? k : null;
         this.keyProblem = keyOrProblem instanceof ECPublicKey ? null : String.valueOf(keyOrProblem);
     }
@@ -137,6 +165,48 @@ public final class SealedPolicyService implements PolicyService {
         LOG.info("Imported policy version {} for VM {} ({}), signed by {}", incoming.policy().version(),
                 incoming.policy().vm().name(), uuid, incoming.keyId());
         return incoming;
+    }
+
+    @Override
+    public SignedPolicy fetchPolicy(String vm) {
+        ItCenterLink l = link;
+        if (l == null) {
+            throw new PolicyException(Reason.ITCENTER, "this agent has no link to its IT center (not enrolled, or "
+                    + "the enrolment feature is not installed): import the signed policy file with policy:import");
+        }
+        String body;
+        try {
+            body = l.call("GET", "vms/" + URLEncoder.encode(vm, StandardCharsets.UTF_8).replace("+", "%20")
+                    + "/policy", null, FETCH_TIMEOUT);
+        } catch (ItCenterException e) {
+            if (e.reason() == ItCenterException.Reason.NOT_FOUND) {
+                throw new PolicyException(Reason.NO_SUCH_POLICY, "the IT center " + l.uri() + " has published no "
+                        + "policy for VM '" + vm + "': " + e.getMessage(), e);
+            }
+            throw new PolicyException(Reason.ITCENTER, "the IT center " + l.uri() + " did not provide the policy of "
+                    + "VM '" + vm + "': " + e.getMessage(), e);
+        } catch (AccessDeniedException e) {
+            throw new PolicyException(Reason.ITCENTER, "the IT center " + l.uri() + " refused this agent: "
+                    + e.getMessage(), e);
+        }
+        String jws;
+        try {
+            jws = JSONObjectUtils.getString(JSONObjectUtils.parse(body), "jws");
+        } catch (ParseException e) {
+            throw new PolicyException(Reason.ITCENTER, "the IT center's answer is not a published policy: "
+                    + e.getMessage(), e);
+        }
+        if (jws == null) {
+            throw new PolicyException(Reason.ITCENTER, "the IT center's answer holds no signed policy (no 'jws')");
+        }
+        // the answer counts no more than a file: verified here, and it must be the policy asked for
+        SignedPolicy fetched = signer.verify(jws, levels, requireKey());
+        String uuid = fetched.policy().vm().uuid();
+        if (!vm.equalsIgnoreCase(uuid) && !vm.equals(fetched.policy().vm().name())) {
+            throw new PolicyException(Reason.WRONG_VM, "asked the IT center for VM '" + vm + "' and got the policy of"
+                    + " VM '" + fetched.policy().vm().name() + "' (" + uuid + ")");
+        }
+        return importPolicy(jws, uuid);
     }
 
     @Override
@@ -218,15 +288,44 @@ public final class SealedPolicyService implements PolicyService {
         }
     }
 
+    /**
+     * Verifies a stored policy, remembering the result for exactly that JWS: the blob is read (unsealed)
+     * on every use, and the same bytes under the same key and levels verify to the same policy, so only
+     * bytes seen for the first time pay for the ES256 verification and parsing.
+     */
     private SignedPolicy verifyStored(String jws) {
-        return signer.verify(jws, levels, requireKey());
+        ECPublicKey k = requireKey();
+        if (!cacheVerified) {
+            return signer.verify(jws, levels, k);
+        }
+        SignedPolicy known = verified.get(jws);
+        if (known != null) {
+            return known;
+        }
+        SignedPolicy fresh = signer.verify(jws, levels, k);
+        if (verified.size() >= MAX_VERIFIED) {
+            verified.clear();
+        }
+        verified.put(jws, fresh);
+        return fresh;
     }
 
+    /** The IT center key; while it is missing, read again on every use (an operator may install it any time). */
     private ECPublicKey requireKey() {
-        if (key == null) {
+        ECPublicKey k = key;
+        if (k == null && config != null) {
+            Object loaded = loadKey(config);
+            if (loaded instanceof ECPublicKey e) {
+                key = k = e;
+                LOG.info("The IT center policy key {} is installed", NimbusPolicySigner.keyId(e));
+            } else {
+                keyProblem = String.valueOf(loaded);
+            }
+        }
+        if (k == null) {
             throw new PolicyException(Reason.NO_KEY, keyProblem);
         }
-        return key;
+        return k;
     }
 
     private List<String> names() {

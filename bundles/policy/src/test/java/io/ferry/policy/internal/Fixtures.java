@@ -4,12 +4,14 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 
-import io.ferry.api.policy.SecurityLevels;
+import io.ferry.api.attestation.SecurityLevels;
 
 /** The paper's scenario as a policy document, and keys. */
 final class Fixtures {
 
-    static final SecurityLevels LEVELS = SecurityLevels.DEFAULT;
+    /** A configured ordering finer than the verifier's default (security.levels of io.ferry.policy). */
+    static final SecurityLevels LEVELS = new SecurityLevels(java.util.List.of("untrusted", "basic", "measured",
+            "attested"));
     static final String UUID = "3f6c1a52-8d2e-4c1b-9a7e-2b5d4e6f7a81";
     static final String DIGEST = "sha256:" + "ab".repeat(32);
 

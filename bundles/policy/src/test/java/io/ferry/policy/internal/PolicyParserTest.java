@@ -219,7 +219,7 @@ class PolicyParserTest {
     @Test
     void levelsComeFromTheOrderingGiven() {
         assertThatThrownBy(() -> PolicyParser.parse(Fixtures.POLICY,
-                io.ferry.api.policy.SecurityLevels.parse("low, high"))).isInstanceOf(PolicyFormatException.class)
+                Levels.parse("low, high"))).isInstanceOf(PolicyFormatException.class)
                 .hasMessageContaining("unknown security level 'measured'; the levels are low < high");
     }
 
@@ -248,7 +248,7 @@ class PolicyParserTest {
         int start = md.indexOf("```yaml\nferry-policy: 1");
         assertThat(start).as("docs/policy.md has a ```yaml example starting with ferry-policy: 1").isNotNegative();
         String example = md.substring(start + "```yaml\n".length(), md.indexOf("```", start + 7));
-        Policy p = PolicyParser.parse(example, Fixtures.LEVELS);
+        Policy p = PolicyParser.parse(example, io.ferry.api.attestation.SecurityLevels.DEFAULT);
         assertThat(p.rules()).isNotEmpty();
     }
 

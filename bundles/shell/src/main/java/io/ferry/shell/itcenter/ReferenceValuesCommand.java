@@ -5,7 +5,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 
-import io.ferry.api.itcenter.ReferenceValue;
+import io.ferry.api.attestation.ReferenceValue;
 
 @Service
 @Command(scope = "itcenter", name = "reference-values",

@@ -23,6 +23,6 @@ public class LevelCompleter implements Completer {
     @Override
     public int complete(Session session, CommandLine commandLine, List<String> candidates) {
         return Completions.complete(session, commandLine, candidates,
-                () -> Services.get(context, PolicyService.class, "no policy service").levels().lowestFirst());
+                () -> Services.get(context, PolicyService.class, "no policy service").levels().names());
     }
 }

@@ -42,6 +42,7 @@ abstract class PolicyCommand implements Action {
             case NO_KEY -> "No IT center key";
             case NO_SUCH_POLICY -> "No such policy";
             case STORAGE -> "Seal storage";
+            case ITCENTER -> "IT center";
         };
     }
 }

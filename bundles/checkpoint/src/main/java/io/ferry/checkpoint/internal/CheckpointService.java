@@ -1,0 +1,714 @@
+package io.ferry.checkpoint.internal;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
+
+import io.ferry.api.channel.AgentChannels;
+import io.ferry.api.channel.Channel;
+import io.ferry.api.channel.ChannelHandler;
+import io.ferry.api.checkpoint.CheckpointException;
+import io.ferry.api.checkpoint.CheckpointException.Reason;
+import io.ferry.api.checkpoint.CheckpointRecord;
+import io.ferry.api.checkpoint.CheckpointSettings;
+import io.ferry.api.checkpoint.CheckpointStatus;
+import io.ferry.api.checkpoint.Checkpoints;
+import io.ferry.api.checkpoint.RecoveryListener;
+import io.ferry.api.checkpoint.RecoveryResult;
+import io.ferry.api.checkpoint.StoredCheckpoint;
+import io.ferry.api.hypervisor.DomainState;
+import io.ferry.api.hypervisor.Hypervisor;
+import io.ferry.api.itcenter.ItCenterLink;
+import io.ferry.api.seal.SealStorage;
+
+/**
+ * Checkpoints in both roles. As primary: per VM a schedule of consistent checkpoints (live
+ * external snapshot with memory, the frozen overlay shipped as the disk delta and then committed),
+ * heartbeats to the backup, and the VM's lease kept renewed; a refused renewal (the lease moved)
+ * stops the VM here. As backup: the channel handler for {@value #PURPOSE} that stores keys,
+ * checkpoints and heartbeats, a failure detector, and recovery after taking the lease over.
+ */
+@Component(service = {Checkpoints.class, ChannelHandler.class},
+        property = ChannelHandler.PURPOSE + "=" + CheckpointService.PURPOSE, configurationPid = "io.ferry.checkpoint")
+@Designate(ocd = CheckpointConfig.class)
+public final class CheckpointService implements Checkpoints, ChannelHandler {
+
+    public static final String PURPOSE = "ferry-checkpoint";
+    private static final Logger LOG = Logger.getLogger(CheckpointService.class.getName());
+    private static final Pattern DOWNTIME = Pattern.compile("downtime: (\\d+) ms");
+
+    private final CheckpointConfig config;
+    private final AgentChannels channels;
+    private final SealStorage seal;
+    private final Function<String, Hypervisor> hypervisors;
+    private final LeaseClient leases;
+    private final BackupStore store;
+    private final DiskTool disks;
+    private final Path work;
+    private final ScheduledExecutorService scheduler;
+    private final SecureRandom random = new SecureRandom();
+
+    private final Map<String, Primary> primaries = new ConcurrentHashMap<>();
+    private final Map<String, Beat> heartbeats = new ConcurrentHashMap<>();
+    private final Map<String, RecoveryResult> recovered = new ConcurrentHashMap<>();
+    private final Map<String, Long> recoveryAttempts = new ConcurrentHashMap<>();
+
+    private final List<Hypervisor> boundHypervisors = new CopyOnWriteArrayList<>();
+    private volatile ItCenterLink boundLink;
+
+    private record Beat(String primary, long epoch, long sequence, Instant at) {
+    }
+
+    @Activate
+    public CheckpointService(CheckpointConfig config, @Reference AgentChannels channels,
+            @Reference SealStorage seal) throws IOException {
+        this(config, channels, seal, null, null);
+    }
+
+    /** Outside OSGi (tests): the hypervisors by Ferry host name and the IT-center link given. */
+    public CheckpointService(CheckpointConfig config, AgentChannels channels, SealStorage seal,
+            Function<String, Hypervisor> hypervisors, Supplier<ItCenterLink> link) throws IOException {
+        this.config = config;
+        this.channels = channels;
+        this.seal = seal;
+        this.hypervisors = hypervisors != null ? hypervisors : this::boundHypervisor;
+        this.leases = new LeaseClient(link != null ? link : () -> boundLink);
+        String data = System.getProperty("karaf.data", "data");
+        this.disks = new DiskTool(config.qemu_img());
+        this.store = new BackupStore(Path.of(config.store_dir().isBlank() ? data + "/ferry/checkpoint/store"
+                : config.store_dir()), disks, config.max_checkpoint_bytes(), BackupStore.StepHook.NONE);
+        this.work = Files.createDirectories(Path.of(config.work_dir().isBlank() ? data + "/ferry/checkpoint/work"
+                : config.work_dir()));
+        this.scheduler = Executors.newScheduledThreadPool(4, r -> {
+            Thread t = new Thread(r, "ferry-checkpoint");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(this::detectFailures, 1000, 1000, TimeUnit.MILLISECONDS);
+    }
+
+    @Deactivate
+    public void close() {
+        for (Primary p : primaries.values()) {
+            p.stop();
+        }
+        primaries.clear();
+        scheduler.shutdownNow();
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindHypervisor(Hypervisor h) {
+        boundHypervisors.add(h);
+    }
+
+    void unbindHypervisor(Hypervisor h) {
+        boundHypervisors.remove(h);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindLink(ItCenterLink link) {
+        boundLink = link;
+    }
+
+    void unbindLink(ItCenterLink link) {
+        if (boundLink == link) {
+            boundLink = null;
+        }
+    }
+
+    private Hypervisor boundHypervisor(String host) {
+        for (Hypervisor h : boundHypervisors) {
+            if (h.hostName().equals(host)) {
+                return h;
+            }
+        }
+        return null;
+    }
+
+    private Hypervisor hypervisor(String host) {
+        Hypervisor h = hypervisors.apply(host);
+        if (h == null) {
+            throw new CheckpointException(Reason.NOT_FOUND, "no hypervisor host " + host);
+        }
+        return h;
+    }
+
+    private Duration ttl() {
+        return Duration.ofSeconds(config.lease_ttl_s());
+    }
+
+    private boolean availabilityFirst() {
+        return "availability".equalsIgnoreCase(config.itcenter_unreachable());
+    }
+
+    static String keyName(String vm) {
+        return "checkpoint." + vm;
+    }
+
+    // ---------------------------------------------------------------- primary
+
+    @Override
+    public CheckpointStatus enable(CheckpointSettings settings) {
+        String vm = settings.vm();
+        Hypervisor h = hypervisor(settings.host());
+        if (h.domain(vm).state() != DomainState.RUNNING) {
+            throw new CheckpointException(Reason.INVALID, vm + " does not run on " + settings.host());
+        }
+        if (primaries.containsKey(vm)) {
+            throw new CheckpointException(Reason.INVALID, vm + " is checkpointed already; disable it first");
+        }
+        long epoch;
+        try {
+            epoch = leases.acquire(vm, ttl()).epoch();
+        } catch (CheckpointException e) {
+            if (e.reason() != Reason.UNAVAILABLE || !availabilityFirst()) {
+                throw e;
+            }
+            LOG.warning("no lease for " + vm + " (" + e.getMessage() + "): checkpointing without a witness");
+            epoch = 0;
+        }
+        byte[] key;
+        List<String> names = seal.list();
+        if (names.contains(keyName(vm))) {
+            key = seal.get(keyName(vm));
+        } else {
+            key = new byte[32];
+            random.nextBytes(key);
+            seal.put(keyName(vm), key);
+        }
+        long latest = handKey(settings, epoch, key);
+        Primary p = new Primary(settings, epoch, key, latest + 1);
+        primaries.put(vm, p);
+        p.start();
+        leases.audit("checkpoint.enabled", vm, "backup " + settings.backup() + ", every " + settings.interval()
+                + ", " + settings.compression());
+        return p.status();
+    }
+
+    /** Sends the VM's key to the backup; returns the latest sequence the backup has of the VM. */
+    private long handKey(CheckpointSettings settings, long epoch, byte[] key) {
+        try (Channel c = channels.open(settings.backup(), PURPOSE, Duration.ofSeconds(10))) {
+            DataOutputStream out = new DataOutputStream(c.output());
+            out.writeUTF("KEY");
+            out.writeUTF(settings.vm());
+            out.writeLong(epoch);
+            out.write(key);
+            out.flush();
+            DataInputStream in = new DataInputStream(c.input());
+            String answer = in.readUTF();
+            if (!"OK".equals(answer)) {
+                throw new CheckpointException(Reason.UNAVAILABLE, "backup " + settings.backup() + " refused: " + answer);
+            }
+            return in.readLong();
+        } catch (IOException e) {
+            throw new CheckpointException(Reason.UNAVAILABLE, "backup " + settings.backup() + " unreachable: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean disable(String vm) {
+        Primary p = primaries.remove(vm);
+        if (p == null) {
+            return false;
+        }
+        p.stop();
+        leases.audit("checkpoint.disabled", vm, "");
+        return true;
+    }
+
+    @Override
+    public CheckpointRecord checkpointNow(String vm) {
+        Primary p = primaries.get(vm);
+        if (p == null) {
+            throw new CheckpointException(Reason.NOT_FOUND, vm + " is not checkpointed here");
+        }
+        return p.checkpoint();
+    }
+
+    /** One protected VM on the primary. */
+    private final class Primary {
+        final CheckpointSettings settings;
+        final byte[] key;
+        volatile long epoch;
+        long nextSequence;
+        long confirmed = -1;
+        volatile CheckpointRecord last;
+        volatile String lastError;
+        volatile long renewedAt = System.nanoTime();
+        volatile boolean pausedForLease;
+        volatile boolean stopped;
+        ScheduledFuture<?> checkpoints;
+        ScheduledFuture<?> beats;
+        Channel beatChannel;
+        long lastRenewAttempt;
+
+        Primary(CheckpointSettings settings, long epoch, byte[] key, long firstSequence) {
+            this.settings = settings;
+            this.epoch = epoch;
+            this.key = key;
+            this.nextSequence = firstSequence;
+        }
+
+        void start() {
+            checkpoints = scheduler.scheduleWithFixedDelay(this::scheduled, 0, settings.interval().toMillis(),
+                    TimeUnit.MILLISECONDS);
+            beats = scheduler.scheduleWithFixedDelay(this::beat, 0, config.heartbeat_interval_ms(),
+                    TimeUnit.MILLISECONDS);
+        }
+
+        void stop() {
+            stopped = true;
+            if (checkpoints != null) {
+                checkpoints.cancel(false);
+            }
+            if (beats != null) {
+                beats.cancel(false);
+            }
+            closeBeatChannel();
+        }
+
+        CheckpointStatus status() {
+            return new CheckpointStatus(settings.vm(), CheckpointStatus.Role.PRIMARY, settings.backup().toString(),
+                    settings, last, lastError, null, epoch);
+        }
+
+        private void scheduled() {
+            try {
+                checkpoint();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "checkpoint of " + settings.vm() + " failed: " + e.getMessage());
+            }
+        }
+
+        synchronized CheckpointRecord checkpoint() {
+            if (stopped) {
+                throw new CheckpointException(Reason.INVALID, "checkpoints of " + settings.vm() + " are disabled");
+            }
+            try {
+                CheckpointRecord r = take();
+                last = r;
+                lastError = null;
+                return r;
+            } catch (CheckpointException e) {
+                lastError = e.getMessage();
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                lastError = e.getMessage();
+                throw new CheckpointException(Reason.UNAVAILABLE, "checkpoint of " + settings.vm() + " failed: "
+                        + e.getMessage(), e);
+            }
+        }
+
+        private CheckpointRecord take() throws IOException {
+            String vm = settings.vm();
+            Hypervisor h = hypervisor(settings.host());
+            long sequence = nextSequence++;
+            List<DomainDisks.Disk> before = DomainDisks.of(h.domainXml(vm));
+            try {
+                h.monitorCommand(vm, "migrate_set_parameter downtime-limit 30");
+            } catch (RuntimeException e) {
+                LOG.fine("no downtime limit for " + vm + ": " + e.getMessage());
+            }
+            Path memory = work.resolve(vm + "-" + sequence + ".mem");
+            List<Path> temporary = new ArrayList<>(List.of(memory));
+            long started = System.nanoTime();
+            Instant takenAt = Instant.now();
+            Path overlays = before.isEmpty() ? work : before.get(0).active().toAbsolutePath().getParent();
+            h.snapshotWithMemory(vm, "ferry-" + sequence, memory, overlays);
+            long pause = pause(h, vm);
+            String xml = h.domainXml(vm);
+            boolean full = !settings.incremental() || confirmed != sequence - 1;
+            try {
+                Header header = new Header(vm, channels.agentId(), sequence, full ? -1 : sequence - 1, epoch,
+                        takenAt.toEpochMilli(), settings.compression(), -1, salt());
+                long sent;
+                long raw;
+                try (Channel c = channels.open(settings.backup(), PURPOSE, Duration.ofSeconds(10))) {
+                    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(c.output(), 1 << 16));
+                    out.writeUTF("CHECKPOINT");
+                    out.writeUTF(vm);
+                    CheckpointWriter w = new CheckpointWriter(out, header, key, null);
+                    w.section(Section.XML, "", xml.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    try (InputStream m = new BufferedInputStream(Files.newInputStream(memory), 1 << 16)) {
+                        w.section(Section.MEMORY, "", m, Files.size(memory));
+                    }
+                    for (DomainDisks.Disk d : before) {
+                        Path part = d.active();
+                        Section type = Section.DISK_DELTA;
+                        if (full || d.backing() == null) {
+                            part = work.resolve(vm + "-" + sequence + "-" + d.target() + ".qcow2");
+                            temporary.add(part);
+                            disks.flatten(d.active(), part);
+                            type = Section.DISK_FULL;
+                        }
+                        try (InputStream in = new BufferedInputStream(Files.newInputStream(part), 1 << 16)) {
+                            w.section(type, d.target(), in, Files.size(part));
+                        }
+                    }
+                    sent = w.finish();
+                    raw = w.rawBytes();
+                    out.flush();
+                    DataInputStream in = new DataInputStream(c.input());
+                    String answer = in.readUTF();
+                    if (!"OK".equals(answer)) {
+                        throw new CheckpointException("FENCED".equals(answer) ? Reason.FENCED : Reason.REJECTED,
+                                "backup refused checkpoint " + sequence + ": " + in.readUTF());
+                    }
+                }
+                confirmed = sequence;
+                long duration = (System.nanoTime() - started) / 1_000_000;
+                return new CheckpointRecord(vm, sequence, epoch, takenAt, raw, sent, duration, pause, !full);
+            } finally {
+                // the frozen overlays go into their bases whether or not the backup has them: a failed one
+                // makes the next checkpoint whole
+                for (DomainDisks.Disk d : before) {
+                    if (d.backing() != null) {
+                        h.blockCommit(vm, d.target(), d.backing(), d.active());
+                        Files.deleteIfExists(d.active());
+                    }
+                }
+                for (Path t : temporary) {
+                    Files.deleteIfExists(t);
+                }
+            }
+        }
+
+        private long pause(Hypervisor h, String vm) {
+            try {
+                Matcher m = DOWNTIME.matcher(h.monitorCommand(vm, "info migrate"));
+                return m.find() ? Long.parseLong(m.group(1)) : -1;
+            } catch (RuntimeException e) {
+                return -1;
+            }
+        }
+
+        private void beat() {
+            if (stopped) {
+                return;
+            }
+            renewLease();
+            try {
+                if (beatChannel == null) {
+                    beatChannel = channels.open(settings.backup(), PURPOSE, Duration.ofSeconds(5));
+                    new DataOutputStream(beatChannel.output()).writeUTF("HEARTBEAT");
+                }
+                DataOutputStream out = new DataOutputStream(beatChannel.output());
+                out.writeUTF(settings.vm());
+                out.writeLong(epoch);
+                out.writeLong(confirmed);
+                out.flush();
+            } catch (IOException | RuntimeException e) {
+                closeBeatChannel();
+            }
+        }
+
+        private void closeBeatChannel() {
+            Channel c = beatChannel;
+            beatChannel = null;
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (IOException ignored) {
+                    // already broken
+                }
+            }
+        }
+
+        /**
+         * Renews every third of the lease time; fences (stops) the VM when the lease moved. Without a
+         * renewal for three quarters of the lease time it pauses the VM: the IT center counts the lease
+         * from when it received the renewal, this agent from before it sent it, so the VM is paused
+         * before the backup can take the lease over (the beats are much shorter than the margin).
+         */
+        private void renewLease() {
+            long now = System.nanoTime();
+            long ttlNanos = ttl().toNanos();
+            String vm = settings.vm();
+            if (now - lastRenewAttempt >= ttlNanos / 3) {
+                lastRenewAttempt = now;
+                try {
+                    leases.renew(vm, epoch, ttl());
+                    renewedAt = now;
+                    if (pausedForLease) {
+                        hypervisor(settings.host()).resume(vm);
+                        pausedForLease = false;
+                        LOG.info("lease of " + vm + " renewed: resumed");
+                    }
+                } catch (CheckpointException e) {
+                    if (e.reason() == Reason.FENCED) {
+                        fence(e.getMessage());
+                        return;
+                    }
+                    lastError = "lease not renewed: " + e.getMessage();
+                }
+            }
+            if (!availabilityFirst() && !pausedForLease && now - renewedAt > ttlNanos * 3 / 4) {
+                try {
+                    hypervisor(settings.host()).suspend(vm);
+                    pausedForLease = true;
+                    LOG.warning("cannot renew the lease of " + vm + ": paused until it is renewed");
+                } catch (RuntimeException s) {
+                    LOG.warning("cannot pause " + vm + ": " + s.getMessage());
+                }
+            }
+        }
+
+        private void fence(String why) {
+            String vm = settings.vm();
+            LOG.warning("the lease of " + vm + " moved (" + why + "): stopping it here");
+            stop();
+            primaries.remove(vm, this);
+            try {
+                hypervisor(settings.host()).stop(vm, true);
+            } catch (RuntimeException e) {
+                LOG.warning("cannot stop " + vm + ": " + e.getMessage());
+            }
+            lastError = "fenced: " + why;
+            leases.audit("checkpoint.fenced", vm, why);
+        }
+
+        private byte[] salt() {
+            byte[] s = new byte[16];
+            random.nextBytes(s);
+            return s;
+        }
+    }
+
+    /**
+     * Whether this agent may run a VM it was primary of: asks the IT center for the lease. An old
+     * primary that comes back calls this before starting the VM again.
+     */
+    public boolean mayRun(String vm, long epoch) {
+        LeaseClient.Lease l = leases.get(vm);
+        return channels.agentId().equals(l.holder()) && l.epoch() == epoch;
+    }
+
+    // ---------------------------------------------------------------- backup
+
+    @Override
+    public void accept(Channel channel) throws IOException {
+        DataInputStream in = new DataInputStream(new BufferedInputStream(channel.input(), 1 << 16));
+        DataOutputStream out = new DataOutputStream(channel.output());
+        String type = in.readUTF();
+        switch (type) {
+            case "KEY" -> {
+                String vm = in.readUTF();
+                long epoch = in.readLong();
+                byte[] key = in.readNBytes(32);
+                if (key.length != 32) {
+                    throw new EOFException("short key");
+                }
+                if (store.recovered(vm)) {
+                    out.writeUTF("FENCED: " + vm + " was recovered here");
+                } else {
+                    seal.put(keyName(vm), key);
+                    heartbeats.put(vm, new Beat(channel.peerAgentId(), epoch, -1, Instant.now()));
+                    out.writeUTF("OK");
+                    out.writeLong(store.latest(vm).map(StoredCheckpoint::sequence).orElse(0L));
+                }
+                out.flush();
+            }
+            case "CHECKPOINT" -> {
+                String vm = in.readUTF();
+                try {
+                    byte[] key = seal.get(keyName(vm));
+                    StoredCheckpoint s = store.receive(vm, channel.peerAgentId(), in, key);
+                    out.writeUTF("OK");
+                    out.flush();
+                    LOG.fine("checkpoint " + s.sequence() + " of " + vm + " stored");
+                } catch (CheckpointException e) {
+                    LOG.warning(e.getMessage());
+                    out.writeUTF(e.reason() == Reason.FENCED ? "FENCED" : "REJECTED");
+                    out.writeUTF(e.getMessage());
+                    out.flush();
+                } catch (RuntimeException e) {
+                    out.writeUTF("REJECTED");
+                    out.writeUTF(String.valueOf(e.getMessage()));
+                    out.flush();
+                }
+            }
+            case "HEARTBEAT" -> {
+                while (true) {
+                    String vm;
+                    try {
+                        vm = in.readUTF();
+                    } catch (EOFException e) {
+                        return;
+                    }
+                    long epoch = in.readLong();
+                    long sequence = in.readLong();
+                    heartbeats.put(vm, new Beat(channel.peerAgentId(), epoch, sequence, Instant.now()));
+                }
+            }
+            default -> throw new IOException("unknown checkpoint message " + type);
+        }
+    }
+
+    private void detectFailures() {
+        if (!"automatic".equalsIgnoreCase(config.failover())) {
+            return;
+        }
+        Instant now = Instant.now();
+        for (Map.Entry<String, Beat> e : heartbeats.entrySet()) {
+            String vm = e.getKey();
+            Beat b = e.getValue();
+            if (Duration.between(b.at(), now).toMillis() < config.failure_timeout_ms() || recovered.containsKey(vm)
+                    || store.latest(vm).isEmpty()) {
+                continue;
+            }
+            long lastAttempt = recoveryAttempts.getOrDefault(vm, 0L);
+            if (System.currentTimeMillis() - lastAttempt < 5000) {
+                continue;
+            }
+            recoveryAttempts.put(vm, System.currentTimeMillis());
+            LOG.warning("primary " + b.primary() + " of " + vm + " silent since " + b.at() + ": recovering");
+            try {
+                recover(vm, null, RecoveryListener.NONE);
+            } catch (CheckpointException x) {
+                LOG.warning("no recovery of " + vm + " yet: " + x.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public synchronized RecoveryResult recover(String vm, String host, RecoveryListener listener) {
+        long started = System.nanoTime();
+        Instant startedAt = Instant.now();
+        String target = host == null || host.isBlank() ? config.recovery_host() : host;
+        Hypervisor h = hypervisor(target);
+        StoredCheckpoint latest = store.latest(vm).orElseThrow(
+                () -> new CheckpointException(Reason.NOT_FOUND, "no complete checkpoint of " + vm + " here"));
+        listener.progress("asking the IT center for the lease of " + vm, 5);
+        long epoch = takeLease(vm, latest);
+        listener.progress("decrypting checkpoint " + latest.sequence(), 20);
+        byte[] key = seal.get(keyName(vm));
+        BackupStore.Recovery r = store.takeForRecovery(vm, key, work, epoch);
+        try {
+            String saved;
+            try {
+                saved = DomainDisks.saveImageXml(r.memory());
+            } catch (IOException e) {
+                saved = null;
+            }
+            String xml = DomainDisks.repoint(saved != null ? saved : r.domainXml(), r.disks());
+            listener.progress("restoring " + vm + " on " + target, 60);
+            h.restore(r.memory(), xml, false);
+        } finally {
+            try {
+                Files.deleteIfExists(r.memory());
+            } catch (IOException ignored) {
+                // the work folder is cleaned at the next recovery
+            }
+        }
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        Beat beat = heartbeats.get(vm);
+        Instant lastAlive = beat != null && beat.at().isBefore(startedAt) ? beat.at() : startedAt;
+        Duration lost = Duration.between(latest.takenAt(), lastAlive);
+        RecoveryResult result = new RecoveryResult(vm, target, latest.sequence(), epoch, latest.takenAt(), millis,
+                lost.isNegative() ? Duration.ZERO : lost);
+        recovered.put(vm, result);
+        heartbeats.remove(vm);
+        listener.progress(vm + " runs on " + target, 100);
+        leases.audit("checkpoint.recovered", vm, "checkpoint " + latest.sequence() + " at epoch " + epoch + " in "
+                + millis + " ms, work lost at most " + result.workLost().toMillis() + " ms");
+        LOG.info("recovered " + vm + " from checkpoint " + latest.sequence() + " in " + millis + " ms");
+        return result;
+    }
+
+    /** The lease for the recovery: already ours, or taken over once the primary's expired. */
+    private long takeLease(String vm, StoredCheckpoint latest) {
+        try {
+            LeaseClient.Lease l = leases.get(vm);
+            if (channels.agentId().equals(l.holder())) {
+                return l.epoch();
+            }
+            return leases.takeOver(vm, l.epoch(), ttl()).epoch();
+        } catch (CheckpointException e) {
+            if (e.reason() == Reason.UNAVAILABLE && availabilityFirst()) {
+                LOG.warning("IT center unreachable, recovering " + vm + " without the lease (availability mode)");
+                return latest.epoch() + 1;
+            }
+            if (e.reason() == Reason.FENCED || e.reason() == Reason.UNAVAILABLE) {
+                throw new CheckpointException(e.reason(), "not recovering " + vm + ": " + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------- status
+
+    /** The last recovery of a VM by this agent, or null. */
+    public RecoveryResult lastRecovery(String vm) {
+        return recovered.get(vm);
+    }
+
+    @Override
+    public List<CheckpointStatus> status() {
+        List<CheckpointStatus> all = new ArrayList<>();
+        for (Primary p : primaries.values()) {
+            all.add(p.status());
+        }
+        for (Map.Entry<String, Beat> e : heartbeats.entrySet()) {
+            if (primaries.containsKey(e.getKey()) || recovered.containsKey(e.getKey())) {
+                continue;
+            }
+            if (store.recovered(e.getKey())) {
+                all.add(new CheckpointStatus(e.getKey(), CheckpointStatus.Role.RECOVERED, e.getValue().primary(), null,
+                        null, null, e.getValue().at(), -1));
+                continue;
+            }
+            StoredCheckpoint s = store.latest(e.getKey()).orElse(null);
+            CheckpointRecord r = s == null ? null : new CheckpointRecord(s.vm(), s.sequence(), s.epoch(), s.takenAt(),
+                    -1, s.storedBytes(), -1, -1, false);
+            all.add(new CheckpointStatus(e.getKey(), CheckpointStatus.Role.BACKUP, e.getValue().primary(), null, r,
+                    null, e.getValue().at(), -1));
+        }
+        for (RecoveryResult r : recovered.values()) {
+            all.add(new CheckpointStatus(r.vm(), CheckpointStatus.Role.RECOVERED, null, null, null, null, null,
+                    r.epoch()));
+        }
+        all.sort((a, b) -> a.vm().compareTo(b.vm()));
+        return all;
+    }
+
+    @Override
+    public List<StoredCheckpoint> stored() {
+        return store.list();
+    }
+}

@@ -1,0 +1,257 @@
+package io.ferry.hypervisor.protection.internal;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.ferry.api.attestation.Measurer;
+import io.ferry.api.hypervisor.Hypervisor;
+import io.ferry.api.itcenter.ItCenterLink;
+import io.ferry.api.protection.ComponentCheck;
+import io.ferry.api.protection.DomainBaseline;
+import io.ferry.api.protection.HypervisorProtection;
+import io.ferry.api.protection.IntegrityCheck;
+import io.ferry.api.protection.ProtectedRegion;
+import io.ferry.api.protection.ProtectionAdmin;
+import io.ferry.api.protection.ProtectionAlert;
+import io.ferry.api.protection.ProtectionStatus;
+
+/**
+ * Hypervisor protection on this agent: every libvirt host's running domains, measured at an
+ * interval. Hypervisors, the IT center link and the measurer are dynamic references, so that none
+ * of them coming or going restarts this component.
+ */
+@Component(service = {HypervisorProtection.class, ProtectionAdmin.class}, configurationPid = "io.ferry.protection",
+        immediate = true)
+@Designate(ocd = ProtectionConfig.class)
+public final class ProtectionService implements HypervisorProtection, ProtectionAdmin {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProtectionService.class);
+    /** How long deactivation waits for calls in progress (a kernel-text check takes about 1–3 s). */
+    private static final long CALL_DRAIN_SECONDS = 15;
+
+    private final Map<String, Hypervisor> hypervisors = new ConcurrentHashMap<>();
+    private final String version;
+    private final Duration interval;
+    private final ProtectionConfig config;
+    private final ScheduledExecutorService rounds;
+    private final ExecutorService audits;
+    private final Protector protector;
+    /**
+     * Calls in progress, and whether the component is stopping. A hot update replaces this bundle's
+     * revision right after deactivation, and the old revision's class loader then loads nothing more: a
+     * call still running in the old instance would fail with a NoClassDefFoundError. So deactivation
+     * waits (bounded) for calls in progress, and a call arriving after it started gets {@link #stopped},
+     * created up front so that throwing it loads no class: a RuntimeException callers answer by asking
+     * the successor.
+     */
+    private final Object calls = new Object();
+    private int inFlight;
+    private boolean closed;
+    private final IllegalStateException stopped;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ItCenterLink link;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile Measurer measurer;
+
+    @Activate
+    public ProtectionService(BundleContext context, ProtectionConfig config) {
+        this.config = config;
+        this.version = context.getBundle().getVersion().toString();
+        this.interval = Duration.ofSeconds(Math.max(0, config.interval_seconds()));
+        this.stopped = new IllegalStateException("hypervisor protection " + version
+                + " is stopping (being replaced?): ask its successor");
+        String file = config.baseline_file() == null ? "" : config.baseline_file().trim();
+        if (file.contains("${karaf.data}")) {
+            file = file.replace("${karaf.data}", System.getProperty("karaf.data", "data"));
+        }
+        this.audits = Executors.newSingleThreadExecutor(r -> thread(r, "ferry-protection-audit"));
+        this.protector = new Protector(
+                new Protector.Settings(config.action(), config.baseline_auto(), config.kernel_text(),
+                        RegionSpec.parseAll(config.regions()), List.of(config.binaries()), interval),
+                hypervisors::get, () -> List.copyOf(hypervisors.values()), () -> link, () -> measurer,
+                new BaselineFile(file.isEmpty() ? null : Path.of(file)), audits, Clock.systemUTC(),
+                config.alerts_kept());
+        this.rounds = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "ferry-protection"));
+        if (!interval.isZero()) {
+            rounds.scheduleWithFixedDelay(this::round, 1, interval.toSeconds(), TimeUnit.SECONDS);
+        }
+        LOG.info("Hypervisor protection {} active: every {} s, action {}, {} baseline(s) loaded", version,
+                interval.toSeconds(), config.action(), protector.baselines().size());
+    }
+
+    private static Thread thread(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private void round() {
+        synchronized (calls) {
+            if (closed) {
+                return;
+            }
+            inFlight++;
+        }
+        try {
+            protector.round();
+        } catch (RuntimeException e) {
+            LOG.warn("Protection round failed: {}", e.toString(), e);
+        } finally {
+            exit();
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addHypervisor(Hypervisor hypervisor, Map<String, Object> properties) {
+        hypervisors.put(host(hypervisor, properties), hypervisor);
+    }
+
+    void removeHypervisor(Hypervisor hypervisor, Map<String, Object> properties) {
+        hypervisors.remove(host(hypervisor, properties), hypervisor);
+    }
+
+    private static String host(Hypervisor hypervisor, Map<String, Object> properties) {
+        Object h = properties.get(Hypervisor.HOST_PROPERTY);
+        return h != null ? h.toString() : hypervisor.hostName();
+    }
+
+    private void enter() {
+        synchronized (calls) {
+            if (closed) {
+                throw stopped;
+            }
+            inFlight++;
+        }
+    }
+
+    private void exit() {
+        synchronized (calls) {
+            if (--inFlight == 0) {
+                calls.notifyAll();
+            }
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CALL_DRAIN_SECONDS);
+        synchronized (calls) {
+            closed = true;
+            try {
+                for (long left; inFlight > 0 && (left = deadline - System.nanoTime()) > 0;) {
+                    TimeUnit.NANOSECONDS.timedWait(calls, left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (inFlight > 0) {
+                LOG.warn("Hypervisor protection {} stops with {} call(s) still running", version, inFlight);
+            }
+        }
+        rounds.shutdownNow();
+        audits.shutdown();
+        try {
+            rounds.awaitTermination(5, TimeUnit.SECONDS);
+            audits.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("Hypervisor protection {} stopped", version);
+    }
+
+    @Override
+    public IntegrityCheck check(String host, String domain) {
+        enter();
+        try {
+            return protector.check(host, domain);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public ProtectionStatus status() {
+        enter();
+        try {
+            return new ProtectionStatus(version, interval, config.action(), protector.lastRound(),
+                    protector.lastChecks(), protector.alertCount());
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public List<DomainBaseline> baselines() {
+        enter();
+        try {
+            return protector.baselines();
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public List<ProtectedRegion> regions(String host, String domain) {
+        enter();
+        try {
+            return protector.regions(host, domain);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public DomainBaseline baseline(String host, String domain) {
+        enter();
+        try {
+            return protector.baseline(host, domain);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public List<ProtectionAlert> alerts(int limit) {
+        enter();
+        try {
+            return protector.alerts(limit);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public List<ComponentCheck> checkComponents() {
+        enter();
+        try {
+            return protector.checkComponents();
+        } finally {
+            exit();
+        }
+    }
+}

@@ -1,0 +1,348 @@
+package io.ferry.hypervisor.protection.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.ferry.api.attestation.Measurer;
+import io.ferry.api.hypervisor.DomainState;
+import io.ferry.api.hypervisor.DomainSummary;
+import io.ferry.api.hypervisor.Hypervisor;
+import io.ferry.api.hypervisor.HypervisorException;
+import io.ferry.api.itcenter.ItCenterLink;
+import io.ferry.api.protection.ComponentCheck;
+import io.ferry.api.protection.DomainBaseline;
+import io.ferry.api.protection.IntegrityCheck;
+import io.ferry.api.protection.IntegrityCheck.Status;
+import io.ferry.api.protection.ProtectedRegion;
+import io.ferry.api.protection.ProtectionAction;
+import io.ferry.api.protection.ProtectionAlert;
+import io.ferry.api.protection.ProtectionAlert.Kind;
+import io.ferry.api.protection.RegionBaseline;
+
+/**
+ * The protection logic, free of OSGi: baselines, checks, periodic rounds, alerts and actions.
+ * Services come in through suppliers so that the component can rebind them at run time.
+ */
+public final class Protector {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Protector.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String AUDIT_KIND = "protection.changed";
+    static final String AUDIT_COMPONENT_KIND = "protection.component-changed";
+
+    /** Settings from the configuration. */
+    public record Settings(ProtectionAction action, boolean autoBaseline, boolean kernelText, List<RegionSpec> regions,
+            List<String> binaries, Duration interval) {
+    }
+
+    private final Settings settings;
+    private final Function<String, Hypervisor> hypervisors;
+    private final Supplier<List<Hypervisor>> allHypervisors;
+    private final Supplier<ItCenterLink> link;
+    private final Supplier<Measurer> measurer;
+    private final BaselineFile file;
+    private final Executor background;
+    private final Clock clock;
+    private final Alerts alerts;
+
+    private final Map<String, DomainBaseline> baselines = new ConcurrentHashMap<>();
+    private final Map<String, IntegrityCheck> lastChecks = new ConcurrentHashMap<>();
+    /** Auto-baseline candidates: taken once, adopted when the next round finds the same. */
+    private final Map<String, DomainBaseline> candidates = new ConcurrentHashMap<>();
+    /** What was already alerted: one alert per changed baseline, per changed binary digest. */
+    private final Set<String> alerted = ConcurrentHashMap.newKeySet();
+    private volatile Instant lastRound;
+
+    public Protector(Settings settings, Function<String, Hypervisor> hypervisors, Supplier<List<Hypervisor>> allHypervisors,
+            Supplier<ItCenterLink> link, Supplier<Measurer> measurer, BaselineFile file, Executor background,
+            Clock clock, int alertsKept) {
+        this.settings = settings;
+        this.hypervisors = hypervisors;
+        this.allHypervisors = allHypervisors;
+        this.link = link;
+        this.measurer = measurer;
+        this.file = file;
+        this.background = background;
+        this.clock = clock;
+        this.alerts = new Alerts(alertsKept);
+        try {
+            file.load().forEach(b -> baselines.put(key(b.host(), b.domain()), b));
+        } catch (IOException | RuntimeException e) {
+            LOG.error("Cannot read the protection baselines ({}): every domain starts without one", e.toString());
+        }
+    }
+
+    static String key(String host, String domain) {
+        return host + "/" + domain;
+    }
+
+    // ---- checks
+
+    public IntegrityCheck check(String host, String domain) {
+        Instant now = clock.instant();
+        Hypervisor hv = hypervisors.apply(host);
+        if (hv == null) {
+            return record(host, new IntegrityCheck(domain, Status.UNAVAILABLE,
+                    List.of("no hypervisor service for host '" + host + "'"), now));
+        }
+        DomainBaseline b = baselines.get(key(host, domain));
+        if (b == null) {
+            return new IntegrityCheck(domain, Status.NO_BASELINE, List.of("no baseline taken for " + domain), now);
+        }
+        DomainSummary d;
+        try {
+            d = hv.domain(domain);
+        } catch (HypervisorException e) {
+            return record(host, new IntegrityCheck(domain, Status.UNAVAILABLE, List.of(e.getMessage()), now));
+        }
+        if (!d.uuid().equals(b.uuid())) {
+            return record(host, new IntegrityCheck(domain, Status.NO_BASELINE,
+                    List.of("the baseline is of another domain of that name (uuid " + b.uuid() + ")"), now));
+        }
+        if (!d.state().isActive()) {
+            return record(host, new IntegrityCheck(domain, Status.UNAVAILABLE, List.of(domain + " is not running"), now));
+        }
+        Map<String, String> measured = new LinkedHashMap<>();
+        for (RegionBaseline r : b.regions()) {
+            try {
+                measured.put(r.region().name(), Memory.measure(hv, domain, r.region()));
+            } catch (RuntimeException e) {
+                LOG.debug("Cannot measure {} of {}: {}", r.region().name(), domain, e.toString());
+            }
+        }
+        IntegrityCheck result = Changes.compare(b, measured, clock.instant());
+        if (result.status() == Status.CHANGED) {
+            changed(hv, host, b, result);
+        }
+        return record(host, result);
+    }
+
+    private IntegrityCheck record(String host, IntegrityCheck c) {
+        lastChecks.put(key(host, c.domain()), c);
+        return c;
+    }
+
+    private void changed(Hypervisor hv, String host, DomainBaseline b, IntegrityCheck result) {
+        if (!alerted.add("memory " + key(host, b.domain()) + " " + b.takenAt())) {
+            return;
+        }
+        String action = "migration refused";
+        if (settings.action() == ProtectionAction.PAUSE) {
+            try {
+                hv.suspend(b.domain());
+                action = "paused; migration refused";
+            } catch (RuntimeException e) {
+                action = "pause failed (" + e.getMessage() + "); migration refused";
+            }
+        }
+        String detail = String.join("; ", result.findings());
+        ProtectionAlert alert = alerts.add(clock.instant(), Kind.MEMORY_CHANGED, host, b.domain(), detail, action);
+        LOG.error("Protected memory of {} on {} changed since its baseline of {} ({}): {}", b.domain(), host,
+                b.takenAt(), action, detail);
+        audit(AUDIT_KIND, b.domain(), "host " + host + ": " + detail + " (" + action + ")", alert);
+    }
+
+    private void audit(String kind, String vm, String detail, ProtectionAlert alert) {
+        ItCenterLink l = link.get();
+        if (l == null) {
+            LOG.warn("Alert {} not sent to the IT center: no IT center link", alert.seq());
+            return;
+        }
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("kind", kind);
+        body.put("vm", vm == null ? "-" : vm);
+        body.put("detail", detail.length() > 4000 ? detail.substring(0, 3997) + "..." : detail);
+        background.execute(() -> {
+            try {
+                l.call("POST", "audit", JSON.writeValueAsString(body), Duration.ofSeconds(10));
+            } catch (JsonProcessingException | RuntimeException e) {
+                LOG.warn("Alert {} not sent to the IT center: {}", alert.seq(), e.getMessage());
+            }
+        });
+    }
+
+    // ---- baselines
+
+    public List<ProtectedRegion> regions(String host, String domain) {
+        return Memory.locate(running(host, domain), domain, settings.kernelText(), settings.regions());
+    }
+
+    public DomainBaseline baseline(String host, String domain) {
+        DomainBaseline b = measureNow(host, domain);
+        adopt(b);
+        return b;
+    }
+
+    private DomainBaseline measureNow(String host, String domain) {
+        Hypervisor hv = running(host, domain);
+        String uuid = hv.domain(domain).uuid();
+        List<RegionBaseline> regions = new ArrayList<>();
+        for (ProtectedRegion r : Memory.locate(hv, domain, settings.kernelText(), settings.regions())) {
+            regions.add(new RegionBaseline(r, Memory.measure(hv, domain, r)));
+        }
+        if (regions.isEmpty()) {
+            throw new IllegalStateException("no region to protect in " + domain
+                    + " (kernel.text is off and no region is configured for it)");
+        }
+        return new DomainBaseline(host, domain, uuid, regions, clock.instant());
+    }
+
+    private void adopt(DomainBaseline b) {
+        String k = key(b.host(), b.domain());
+        baselines.put(k, b);
+        candidates.remove(k);
+        lastChecks.put(k, new IntegrityCheck(b.domain(), Status.INTACT, List.of(), b.takenAt()));
+        save();
+        LOG.info("Baseline of {} on {}: {}", b.domain(), b.host(), b.regions().stream()
+                .map(r -> String.format("%s 0x%x+%d %s", r.region().name(), r.region().physicalStart(),
+                        r.region().length(), r.sha256().substring(0, 16)))
+                .toList());
+    }
+
+    private synchronized void save() {
+        try {
+            file.save(baselines.values().stream()
+                    .sorted(Comparator.comparing(DomainBaseline::host).thenComparing(DomainBaseline::domain)).toList());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("Cannot write the protection baselines: {}", e.toString());
+        }
+    }
+
+    private Hypervisor running(String host, String domain) {
+        Hypervisor hv = hypervisors.apply(host);
+        if (hv == null) {
+            throw new IllegalArgumentException("no hypervisor service for host '" + host + "'");
+        }
+        DomainState state = hv.domain(domain).state();
+        if (!state.isActive()) {
+            throw new IllegalStateException(domain + " is not running (" + state + ")");
+        }
+        return hv;
+    }
+
+    List<DomainBaseline> baselines() {
+        return baselines.values().stream()
+                .sorted(Comparator.comparing(DomainBaseline::host).thenComparing(DomainBaseline::domain)).toList();
+    }
+
+    List<IntegrityCheck> lastChecks() {
+        return lastChecks.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList();
+    }
+
+    public List<ProtectionAlert> alerts(int limit) {
+        return alerts.newest(limit);
+    }
+
+    long alertCount() {
+        return alerts.count();
+    }
+
+    Instant lastRound() {
+        return lastRound;
+    }
+
+    // ---- the periodic round
+
+    /** Checks every protected running domain of every host, baselines new ones, re-measures the binaries. */
+    public void round() {
+        for (Hypervisor hv : allHypervisors.get()) {
+            List<DomainSummary> domains;
+            try {
+                domains = hv.listDomains();
+            } catch (RuntimeException e) {
+                LOG.debug("Cannot list the domains of {}: {}", hv.hostName(), e.toString());
+                continue;
+            }
+            for (DomainSummary d : domains) {
+                if (d.state() != DomainState.RUNNING && d.state() != DomainState.PAUSED) {
+                    continue;
+                }
+                String k = key(hv.hostName(), d.name());
+                DomainBaseline b = baselines.get(k);
+                if (b != null && b.uuid().equals(d.uuid())) {
+                    check(hv.hostName(), d.name());
+                } else if (settings.autoBaseline() && d.state() == DomainState.RUNNING) {
+                    autoBaseline(hv.hostName(), d.name());
+                }
+            }
+        }
+        if (!settings.binaries().isEmpty()) {
+            checkComponents();
+        }
+        lastRound = clock.instant();
+    }
+
+    /** Trust on first use, once the guest has settled: two rounds in a row locate and measure the same. */
+    private void autoBaseline(String host, String domain) {
+        String k = key(host, domain);
+        DomainBaseline now;
+        try {
+            now = measureNow(host, domain);
+        } catch (RuntimeException e) {
+            LOG.debug("No baseline of {} on {} yet: {}", domain, host, e.getMessage());
+            candidates.remove(k);
+            return;
+        }
+        DomainBaseline before = candidates.put(k, now);
+        if (before != null && before.uuid().equals(now.uuid()) && before.regions().equals(now.regions())) {
+            adopt(now);
+        }
+    }
+
+    // ---- host components
+
+    public List<ComponentCheck> checkComponents() {
+        Map<String, String> actual = new LinkedHashMap<>();
+        for (String path : settings.binaries()) {
+            actual.put(path, sha256(Path.of(path)));
+        }
+        Measurer m = measurer.get();
+        List<ComponentCheck> checks = Changes.components(actual, m == null ? List.of() : m.log());
+        for (ComponentCheck c : checks) {
+            if (m != null && !c.matches() && alerted.add("component " + c.path() + " " + c.actual())) {
+                String detail = c.path() + ": sha256 " + c.actual() + ", measurement log "
+                        + (c.logged() == null ? "has no entry" : c.logged());
+                ProtectionAlert alert = alerts.add(clock.instant(), Kind.COMPONENT_CHANGED, null, null, detail,
+                        "reported");
+                LOG.error("Host hypervisor component changed: {}", detail);
+                audit(AUDIT_COMPONENT_KIND, null, detail, alert);
+            }
+        }
+        return checks;
+    }
+
+    static String sha256(Path p) {
+        var sha = Memory.sha256();
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0;) {
+                sha.update(buf, 0, n);
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

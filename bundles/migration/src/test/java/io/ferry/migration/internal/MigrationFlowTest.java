@@ -1,0 +1,493 @@
+package io.ferry.migration.internal;
+
+import static io.ferry.migration.internal.TestAgent.UUID;
+import static io.ferry.migration.internal.TestAgent.VM;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.argThat;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.timeout;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.ferry.api.channel.Channel;
+import io.ferry.api.hypervisor.DomainState;
+import io.ferry.api.hypervisor.HypervisorException;
+import io.ferry.api.hypervisor.JobStats;
+import io.ferry.api.hypervisor.MigrationListener;
+import io.ferry.api.hypervisor.MigrationResult;
+import io.ferry.api.migration.Cause;
+import io.ferry.api.migration.MigrationOutcome;
+import io.ferry.api.migration.MigrationProgress;
+import io.ferry.api.migration.MigrationRequest;
+import io.ferry.api.migration.Phase;
+import io.ferry.api.policy.Direction;
+import io.ferry.api.policy.PolicyException;
+import io.ferry.api.protection.IntegrityCheck;
+import io.ferry.channel.testing.TestPki;
+
+/**
+ * The migrate-out and migrate-in flows between two agents with real TLS channels and mocked
+ * surroundings. Every failure before the target's confirmation must leave the VM running on the
+ * source (libvirt's job aborted or never started) and no domain on the target.
+ */
+class MigrationFlowTest {
+
+    private TestAgent source;
+    private TestAgent target;
+    private final List<MigrationProgress> progress = new CopyOnWriteArrayList<>();
+    private final CountDownLatch aborted = new CountDownLatch(1);
+
+    @BeforeEach
+    void setUp() throws Exception {
+        TestPki pki = new TestPki("IT center");
+        source = new TestAgent("laptop", pki.agent("laptop"), TestAgent.limits(), DomainState.RUNNING);
+        target = new TestAgent("home", pki.agent("home"), TestAgent.limits(), null);
+        when(source.hypervisor.abortJob(VM)).thenAnswer(i -> {
+            aborted.countDown();
+            return true;
+        });
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        source.close();
+        target.close();
+    }
+
+    private MigrationOutcome migrate() {
+        return migrate(MigrationRequest.of(VM, target.address(), "alice"));
+    }
+
+    private MigrationOutcome migrate(MigrationRequest request) {
+        return source.engine.migrateOut(request, progress::add);
+    }
+
+    /** libvirt succeeds: some bytes go through the relay to the target's (fake) libvirtd and come back. */
+    private void libvirtSucceeds() {
+        when(source.hypervisor.migrate(eq(VM), anyString(), any(), any())).thenAnswer(inv -> {
+            roundTripThroughRelay(inv.getArgument(1));
+            MigrationListener l = inv.getArgument(3);
+            l.progress(new JobStats(100, -1, 1000, 500, 500, 2_000_000, 42, 1));
+            source.vmState = null; // libvirt removed the source's copy
+            target.vmState = DomainState.RUNNING;
+            return new MigrationResult(VM, inv.getArgument(1), 150, new JobStats(150, 40, 1000, 1000, 0, 2_000_000, 0, 2));
+        });
+    }
+
+    /** libvirt's job runs (the target holds a paused incoming domain) until it is aborted, then fails. */
+    private void libvirtRunsUntilAborted(Runnable during) {
+        when(source.hypervisor.migrate(eq(VM), anyString(), any(), any())).thenAnswer(inv -> {
+            roundTripThroughRelay(inv.getArgument(1));
+            target.vmState = DomainState.PAUSED;
+            during.run();
+            if (!aborted.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("the libvirt job was never aborted");
+            }
+            throw new HypervisorException("migrate", VM, "migrate vm1 on host-laptop: operation aborted: job "
+                    + "'migration out' canceled by client; the domain keeps running on host-laptop");
+        });
+    }
+
+    private static void roundTripThroughRelay(String libvirtUri) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", URI.create(libvirtUri).getPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write("libvirt rpc".getBytes());
+            out.flush();
+            InputStream in = s.getInputStream();
+            assertThat(new String(in.readNBytes(11))).isEqualTo("libvirt rpc");
+        }
+    }
+
+    private void assertVmStayedOnSource(MigrationOutcome o) {
+        assertThat(o.succeeded()).isFalse();
+        assertThat(o.runsOnSource()).as(o.reason()).isTrue();
+        assertThat(source.vmState).isEqualTo(DomainState.RUNNING);
+        verify(source.hypervisor, never()).undefine(VM);
+        await(() -> target.vmState == null, "the target removed its partial domain");
+        assertThat(source.engine.inFlight()).isEmpty();
+        await(() -> target.engine.inFlight().isEmpty(), "the target ended its migrate-in");
+    }
+
+    private static void await(BooleanSupplier condition, String what) {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ success
+
+    @Test
+    void anAllowedMigrationMovesTheVmAndTheTargetConfirmsIt() {
+        libvirtSucceeds();
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.succeeded()).as(o.reason()).isTrue();
+        assertThat(o.cause()).isEqualTo(Cause.NONE);
+        assertThat(o.phase()).isEqualTo(Phase.DONE);
+        assertThat(o.runsOnSource()).isFalse();
+        assertThat(o.downtimeMillis()).isEqualTo(40);
+        assertThat(o.bytesTransferred()).isEqualTo(1000);
+        assertThat(o.bytesCarried()).isGreaterThanOrEqualTo(22);
+        assertThat(o.preparationMillis()).isBetween(0L, o.totalMillis());
+        assertThat(target.libvirtConnections.get()).isEqualTo(1);
+        // mutual attestation in the documented order on both sides
+        assertThat(source.attestation.calls).containsExactlyInAnyOrder("attestPeer", "answer");
+        assertThat(target.attestation.calls).containsExactlyInAnyOrder("attestPeer", "answer");
+        // the target validated the VM's own policy for that UUID and decided migrate-in
+        verify(target.policy).importPolicy("header.payload.signature", UUID);
+        verify(target.policy).decide(argThat(r -> r.direction() == Direction.IN && r.user().equals("alice")
+                && r.source().name().equals("laptop") && "trusted".equals(r.source().level())));
+        verify(source.policy).decide(argThat(r -> r.direction() == Direction.OUT
+                && r.target().name().equals("home") && "trusted".equals(r.target().level())));
+        verify(source.protection).check("host-laptop", VM);
+        // progress went through the phases in order and carried libvirt's figures
+        List<Phase> phases = progress.stream().map(MigrationProgress::phase).distinct().toList();
+        assertThat(phases).containsSubsequence(Phase.POLICY, Phase.CHANNEL, Phase.ATTESTATION, Phase.PROTECTION,
+                Phase.HANDOVER, Phase.TRANSFER, Phase.CONFIRMATION, Phase.CLEANUP, Phase.DONE);
+        assertThat(progress).anySatisfy(p -> {
+            assertThat(p.percent()).isEqualTo(50);
+            assertThat(p.bytesPerSecond()).isEqualTo(2_000_000);
+            assertThat(p.remainingBytes()).isEqualTo(500);
+            assertThat(p.dirtyPagesPerSecond()).isEqualTo(42);
+        });
+        assertThat(source.engine.history()).first().isEqualTo(o);
+        await(() -> !target.engine.history().isEmpty(), "the target recorded the migrate-in");
+        MigrationOutcome in = target.engine.history().get(0);
+        assertThat(in.succeeded()).as(in.reason()).isTrue();
+        assertThat(in.id()).isEqualTo(o.id());
+        verify(source.itCenter, timeout(5000)).call(eq("POST"), eq("audit"),
+                argThat(json -> json.contains("\"kind\":\"migration.out.completed\"") && json.contains("\"vm\":\"vm1\"")),
+                any());
+    }
+
+    // ------------------------------------------------------------------------------ refusals
+
+    @Test
+    void aPolicyThatDeniesTheUserRefusesBeforeAnyChannelOpens() {
+        when(source.policy.check(any())).thenReturn(TestAgent.deny("no-guests", "bob may not move vm1"));
+        when(source.policy.decide(any())).thenReturn(TestAgent.deny("no-guests", "bob may not move vm1"));
+
+        MigrationOutcome o = migrate(MigrationRequest.of(VM, target.address(), "bob"));
+
+        assertThat(o.cause()).isEqualTo(Cause.POLICY);
+        assertThat(o.refused()).isTrue();
+        assertThat(o.reason()).contains("rule 'no-guests'").contains("bob may not move vm1");
+        assertThat(o.phase()).isEqualTo(Phase.POLICY);
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+        assertThat(target.lastControl.get()).as("no channel was opened").isNull();
+    }
+
+    @Test
+    void aLowVerdictOnTheTargetIsRefusedByThePolicyWithTheLevelNamed() {
+        source.attestation.verdictOnPeer = TestAgent.verdict("untrusted", true);
+        when(source.policy.decide(argThat(r -> r != null && "untrusted".equals(r.target().level()))))
+                .thenReturn(TestAgent.deny("min-level", "the target's level untrusted is below trusted"));
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.POLICY);
+        assertThat(o.reason()).contains("rule 'min-level'").contains("rates home 'untrusted'");
+        assertThat(o.phase()).isEqualTo(Phase.ATTESTATION);
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+        verify(target.policy, never()).importPolicy(anyString(), anyString());
+    }
+
+    @Test
+    void evidenceThatIsNotGenuineIsRefusedWithTheFinding() {
+        source.attestation.verdictOnPeer = new io.ferry.api.attestation.Verdict("untrusted", false,
+                List.of(new io.ferry.api.attestation.Reason(io.ferry.api.attestation.Reason.Code.BAD_SIGNATURE, null,
+                        "the quote's signature does not verify")), List.of(), List.of());
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.ATTESTATION);
+        assertThat(o.reason()).contains("not genuine").contains("BAD_SIGNATURE");
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+    }
+
+    @Test
+    void theTargetRefusesASourceWithALowVerdict() {
+        target.attestation.verdictOnPeer = TestAgent.verdict("untrusted", true);
+        when(target.policy.decide(argThat(r -> r != null && r.direction() == Direction.IN)))
+                .thenReturn(TestAgent.deny("trusted-sources", "the source's level untrusted is below measured"));
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.TARGET_REFUSED);
+        assertThat(o.reason()).contains("home refused vm1").contains("rule 'trusted-sources'");
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+    }
+
+    @Test
+    void aChangedVmIsRefusedByTheProtectionCheck() {
+        when(source.protection.check("host-laptop", VM)).thenReturn(new IntegrityCheck(VM,
+                IntegrityCheck.Status.CHANGED, List.of("kernel text page 0x1000 changed"), Instant.now()));
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.PROTECTION);
+        assertThat(o.reason()).contains("not find it intact (changed)").contains("kernel text page 0x1000 changed");
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+    }
+
+    @Test
+    void aProtectionServiceBeingSwappedIsWaitedForAndTheWaitIsReported() throws Exception {
+        libvirtSucceeds();
+        var successor = source.protection;
+        source.protection = null;
+        Thread swap = new Thread(() -> {
+            try {
+                Thread.sleep(400);
+            } catch (InterruptedException ignored) {
+                return;
+            }
+            source.protection = successor;
+        });
+
+        MigrationOutcome o = source.engine.migrateOut(MigrationRequest.of(VM, target.address(), "alice"), p -> {
+            progress.add(p);
+            if (p.note().startsWith("waiting") && !swap.isAlive()) {
+                swap.start(); // the successor arrives while the migration waits for it
+            }
+        });
+
+        assertThat(o.succeeded()).as(o.reason()).isTrue();
+        assertThat(progress).anySatisfy(p -> {
+            assertThat(p.phase()).isEqualTo(Phase.PROTECTION);
+            assertThat(p.note()).contains("waiting up to 2 s for the hypervisor protection service");
+        });
+        verify(successor).check("host-laptop", VM);
+    }
+
+    @Test
+    void noProtectionServiceWithinTheWaitRefuses() {
+        source.protection = null;
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.PROTECTION);
+        assertThat(o.reason()).contains("no hypervisor protection service within 2 s");
+        assertVmStayedOnSource(o);
+    }
+
+    @Test
+    void theTargetRefusesAPolicyThatIsNotTheVmsOwn() {
+        when(target.policy.importPolicy(anyString(), eq(UUID))).thenThrow(
+                new PolicyException(PolicyException.Reason.WRONG_VM, "the policy is for vm2, not " + UUID));
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.TARGET_REFUSED);
+        assertThat(o.reason()).contains("does not accept the VM's policy (wrong vm)").contains("for vm2");
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+    }
+
+    @Test
+    void aTargetThatHasTheDomainAlreadyRefuses() {
+        target.vmState = DomainState.SHUTOFF;
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.TARGET_REFUSED);
+        assertThat(o.reason()).contains("exists already on the target");
+        assertThat(o.runsOnSource()).isTrue();
+        assertThat(target.vmState).as("the target's own domain is left alone").isEqualTo(DomainState.SHUTOFF);
+        verify(target.hypervisor, never()).undefine(VM);
+    }
+
+    @Test
+    void aVmThatIsNotRunningIsNotMigrated() {
+        source.vmState = DomainState.SHUTOFF;
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.INVALID);
+        assertThat(o.reason()).contains("not running");
+    }
+
+    // ------------------------------------------------------------------------------ cut channel, agent gone
+
+    @Test
+    void aChannelCutDuringAttestationLeavesTheVmOnTheSource() {
+        target.attestation.cutWhenAnswering = true;
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.ATTESTATION);
+        assertThat(o.phase()).isEqualTo(Phase.ATTESTATION);
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+    }
+
+    @Test
+    void aChannelCutDuringTheHandoverLeavesTheVmOnTheSource() {
+        when(target.policy.importPolicy(anyString(), eq(UUID))).thenAnswer(i -> {
+            target.lastControl.get().close();
+            throw new PolicyException(PolicyException.Reason.STORAGE, "gone");
+        });
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.CHANNEL);
+        assertThat(o.phase()).isEqualTo(Phase.HANDOVER);
+        assertVmStayedOnSource(o);
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+    }
+
+    @Test
+    void aChannelCutDuringTheTransferAbortsLibvirtAndTheTargetRemovesItsPartialDomain() {
+        libvirtRunsUntilAborted(() -> close(target.lastControl.get()));
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.CHANNEL);
+        assertThat(o.phase()).isEqualTo(Phase.TRANSFER);
+        assertThat(o.reason()).contains("control channel");
+        assertThat(aborted.getCount()).isZero();
+        assertVmStayedOnSource(o);
+        verify(target.hypervisor, timeout(5000)).stop(VM, true);
+        verify(target.hypervisor, timeout(5000)).undefine(VM);
+    }
+
+    @Test
+    void aTargetAgentThatDiesDuringTheTransferLeavesTheVmOnTheSource() {
+        libvirtRunsUntilAborted(() -> {
+            target.channels.close(); // no new channels
+            close(target.lastControl.get()); // and the running one dies with the agent
+        });
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.CHANNEL);
+        assertVmStayedOnSource(o);
+    }
+
+    @Test
+    void aSourceAgentThatStopsDuringTheTransferAbortsAndTheTargetCleansUp() {
+        libvirtRunsUntilAborted(() -> new Thread(source.engine::close).start());
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.ABORTED);
+        assertThat(o.reason()).contains("agent is stopping");
+        assertVmStayedOnSource(o);
+    }
+
+    @Test
+    void aLibvirtErrorLeavesTheVmOnTheSourceAndTheTargetCleansUp() {
+        when(source.hypervisor.migrate(eq(VM), anyString(), any(), any())).thenAnswer(inv -> {
+            target.vmState = DomainState.PAUSED;
+            throw new HypervisorException("migrate", VM, "migrate vm1 on host-laptop: internal error: qemu "
+                    + "unexpectedly closed the monitor; the domain keeps running on host-laptop");
+        });
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.LIBVIRT);
+        assertThat(o.reason()).contains("qemu unexpectedly closed the monitor");
+        assertVmStayedOnSource(o);
+        await(() -> !target.engine.history().isEmpty(), "the target recorded the failed migrate-in");
+        assertThat(target.engine.history().get(0).reason()).contains("aborted");
+    }
+
+    @Test
+    void aMigrationThatTakesTooLongTimesOutAndIsAborted() {
+        libvirtRunsUntilAborted(() -> { });
+
+        MigrationOutcome o = migrate(new MigrationRequest(VM, null, target.address(), "alice", null,
+                Duration.ofMillis(1500)));
+
+        assertThat(o.cause()).isEqualTo(Cause.TIMEOUT);
+        assertThat(o.reason()).contains("did not finish within 1500 ms");
+        assertVmStayedOnSource(o);
+    }
+
+    @Test
+    void anAbortOnRequestStopsTheTransfer() {
+        libvirtRunsUntilAborted(() -> {
+            assertThat(source.engine.inFlight()).singleElement()
+                    .satisfies(s -> assertThat(s.progress().phase()).isEqualTo(Phase.TRANSFER));
+            assertThat(source.engine.abort(VM)).isTrue();
+        });
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.ABORTED);
+        assertThat(o.reason()).isEqualTo("aborted on request");
+        assertVmStayedOnSource(o);
+        assertThat(source.engine.abort(VM)).as("nothing left to abort").isFalse();
+    }
+
+    @Test
+    void aVmBeingMigratedIsNotMigratedTwiceAtOnce() {
+        java.util.concurrent.atomic.AtomicReference<MigrationOutcome> second = new java.util.concurrent.atomic.AtomicReference<>();
+        libvirtRunsUntilAborted(() -> {
+            second.set(migrate());
+            source.engine.abort(VM);
+        });
+
+        MigrationOutcome first = migrate();
+
+        assertThat(second.get().cause()).isEqualTo(Cause.INVALID);
+        assertThat(second.get().reason()).contains("is being migrated already");
+        assertThat(first.cause()).isEqualTo(Cause.ABORTED);
+        assertVmStayedOnSource(first);
+    }
+
+    @Test
+    void aTargetThatDoesNotFindTheVmRunningDoesNotConfirm() {
+        when(source.hypervisor.migrate(eq(VM), anyString(), any(), any())).thenAnswer(inv -> {
+            source.vmState = null;
+            target.vmState = DomainState.PAUSED; // libvirt said done, but the VM does not run there
+            return new MigrationResult(VM, inv.getArgument(1), 150, JobStats.NONE);
+        });
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.UNCONFIRMED);
+        assertThat(o.reason()).contains("did not confirm").contains("paused here");
+        assertThat(o.runsOnSource()).isFalse();
+    }
+
+    private static void close(Channel c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closed already
+        }
+    }
+}
