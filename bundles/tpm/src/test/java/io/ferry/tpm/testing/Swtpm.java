@@ -71,14 +71,23 @@ public final class Swtpm implements BeforeAllCallback, AfterAllCallback, AutoClo
                 throw new IllegalStateException("swtpm exited with " + process.exitValue() + ": "
                         + Files.readString(dir.resolve("swtpm.out")));
             }
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port + 1), 200);
+            // both ports: the control port opens first, and a client that comes right after a
+            // restart must find the command port listening too
+            if (listens(port + 1) && listens(port)) {
                 return;
-            } catch (IOException e) {
-                sleep(50);
             }
+            sleep(50);
         }
-        throw new IllegalStateException("swtpm did not listen on " + (port + 1) + " within 10 s");
+        throw new IllegalStateException("swtpm did not listen on " + port + " and " + (port + 1) + " within 10 s");
+    }
+
+    private static boolean listens(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The command port (the ctrl port is one above). */
