@@ -31,6 +31,10 @@ import io.ferry.attestation.verifier.SoftwareAttester;
 /** attestation:attest's loop against a mocked IT-center link and a mocked FeaturesService. */
 class RemoteAttestationServiceTest {
 
+    /** What feature:install -u --no-auto-refresh does: no unrelated bundle restarts. */
+    private static final EnumSet<FeaturesService.Option> UPGRADE_WITHOUT_REFRESH =
+            EnumSet.of(FeaturesService.Option.Upgrade, FeaturesService.Option.NoAutoRefreshBundles);
+
     static final String REPO = "mvn:io.ferry/ferry-features/0.2.0/xml/features";
 
     final FakeItCenter itc = new FakeItCenter();
@@ -73,11 +77,11 @@ class RemoteAttestationServiceTest {
     }
 
     @Test
-    void belowTheLevelTheRemediationIsInstalledWithUpgradeAndTheAgentAttestsAgain() throws Exception {
+    void belowTheLevelTheRemediationIsInstalledWithUpgradeWithoutRefreshAndTheAgentAttestsAgain() throws Exception {
         tpm.measure("io.ferry.policy", "0.1.5", "tampered policy");
         // what Karaf does: the feature upgrade updates the bundle, the measurer's bundle listener measures it
         doAnswer(inv -> tpm.measure("io.ferry.policy", "0.2.0", "policy 0.2.0")).when(features)
-                .installFeature(eq("ferry-policy"), eq("0.2.0"), eq(EnumSet.of(FeaturesService.Option.Upgrade)));
+                .installFeature(eq("ferry-policy"), eq("0.2.0"), eq(UPGRADE_WITHOUT_REFRESH));
 
         AttestationOutcome o = service.attest("trusted", 3, progress::add);
 
@@ -85,7 +89,7 @@ class RemoteAttestationServiceTest {
         assertThat(o.rounds()).isEqualTo(2);
         assertThat(o.installed()).containsExactly("ferry-policy/0.2.0");
         verify(features).addRepository(URI.create(REPO));
-        verify(features).installFeature("ferry-policy", "0.2.0", EnumSet.of(FeaturesService.Option.Upgrade));
+        verify(features).installFeature("ferry-policy", "0.2.0", UPGRADE_WITHOUT_REFRESH);
         verify(measurer).measureAll();
         assertThat(progress).anySatisfy(p -> assertThat(p).contains("Round 1: verdict measured", "UNKNOWN_COMPONENT",
                 "io.ferry.policy version 0.1.5"));
@@ -101,7 +105,7 @@ class RemoteAttestationServiceTest {
         assertThat(o.qualifies()).isFalse();
         assertThat(o.rounds()).isEqualTo(2);
         assertThat(o.gaveUp()).contains("installing", "ferry-policy/0.2.0", "did not change the verdict");
-        verify(features).installFeature("ferry-policy", "0.2.0", EnumSet.of(FeaturesService.Option.Upgrade));
+        verify(features).installFeature("ferry-policy", "0.2.0", UPGRADE_WITHOUT_REFRESH);
     }
 
     @Test
