@@ -120,7 +120,7 @@ public class RepositoryIT extends FerryTestSupport {
             start(root, agent);
             cmd(root, agent, "feature:repo-add " + String.format(FEATURES, "1.0.0"), true);
             cmd(root, agent, "feature:install ferry-sample", true);
-            assertEquals("1.0.0", installedSampleVersion(root, agent));
+            assertEquals(logTail(agent), "1.0.0", awaitSampleVersion(root, agent, "1.0.0"));
 
             // a new version: published, then the agent upgrades
             offer("1.1.0");
@@ -128,7 +128,7 @@ public class RepositoryIT extends FerryTestSupport {
             assertTrue(out, out.contains("ferry-sample/1.1.0"));
             cmd(root, agent, "feature:repo-add " + String.format(FEATURES, "1.1.0"), true);
             cmd(root, agent, "feature:install -u ferry-sample/1.1.0", true);
-            assertEquals("1.1.0", installedSampleVersion(root, agent));
+            assertEquals(logTail(agent), "1.1.0", awaitSampleVersion(root, agent, "1.1.0"));
 
             // 1.2.0 is published, then its bundle is changed on the IT center's disk: not served, the upgrade
             // fails and 1.1.0 keeps running
@@ -139,7 +139,7 @@ public class RepositoryIT extends FerryTestSupport {
             Files.write(published, bundle("1.2.0", "tampered"));
             cmd(root, agent, "feature:repo-add " + String.format(FEATURES, "1.2.0"), true);
             cmd(root, agent, "feature:install -u ferry-sample/1.2.0", false);
-            assertEquals("1.1.0", installedSampleVersion(root, agent));
+            assertEquals(logTail(agent), "1.1.0", awaitSampleVersion(root, agent, "1.1.0"));
             assertTrue(itc.audit(new AuditQuery(null, null, "repository.mismatch", null, 100)).size() >= 1);
         } finally {
             sh(root, "dist_stop " + agent + "; rm -rf " + agent.getParent());
@@ -215,6 +215,17 @@ public class RepositoryIT extends FerryTestSupport {
         }
     }
 
+    /** The installed version once it is the expected one, or what is installed after 30 s. */
+    private static String awaitSampleVersion(Path root, Path agent, String expected) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        String version = installedSampleVersion(root, agent);
+        while (!expected.equals(version) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(1000);
+            version = installedSampleVersion(root, agent);
+        }
+        return version;
+    }
+
     private static String installedSampleVersion(Path root, Path agent) throws Exception {
         String list = cmd(root, agent, "bundle:list -s -t 0", true);
         String version = null;
@@ -230,8 +241,10 @@ public class RepositoryIT extends FerryTestSupport {
     }
 
     private static void start(Path root, Path agent) throws Exception {
+        // until the boot features (ferry-agent) are provisioned: a feature installed while they still
+        // are would race with them
         sh(root, "\"" + agent + "/bin/start\" >/dev/null; deadline=$((SECONDS + 180)); "
-                + "until dist_cmd " + agent + " 'feature:list -i' >/dev/null 2>&1; do "
+                + "until dist_cmd " + agent + " 'feature:list -i' 2>/dev/null | grep -q 'ferry-agent.*Started'; do "
                 + "[ $SECONDS -lt $deadline ] || { tail -50 " + agent + "/data/log/karaf.log; exit 1; }; sleep 1; done");
     }
 
