@@ -49,6 +49,7 @@ import io.ferry.api.itcenter.AuditQuery;
 import io.ferry.api.itcenter.Enrolment;
 import io.ferry.api.itcenter.ItCenter;
 import io.ferry.api.policy.PolicyProvisioning;
+import io.ferry.api.policy.PolicyService;
 import io.ferry.api.policy.PolicySigner;
 import io.ferry.api.seal.Approval;
 import io.ferry.api.seal.ApprovalRequest;
@@ -160,6 +161,8 @@ public class PolicyIT extends FerryTestSupport {
         configureApprovalKey();
         approveCurrentState();
 
+        // the policy service restarts when seal storage's configuration changes: wait for it
+        getOsgiService(PolicyService.class, 60_000);
         String imported = console("policy:import " + v1);
         assertContains("Imported: policy version 1 for VM alice-desktop (" + UUID + "), owner alice, 2 rules, signed by "
                 + vms.policyKeyId(), imported);
