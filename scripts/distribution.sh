@@ -9,8 +9,10 @@ FERRY_USER=${FERRY_USER:-ferry}
 FERRY_PASSWORD=${FERRY_PASSWORD:-ferry}
 export JAVA_HOME=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}
 
+# ferry_tarball: the distribution tarball: $FERRY_TARBALL if set, else the build's
 ferry_tarball() {
   local t
+  [ -n "${FERRY_TARBALL:-}" ] && { echo "$FERRY_TARBALL"; return 0; }
   t=$(ls "$FERRY_ROOT"/karaf-assembly/target/ferry-karaf-assembly-*.tar.gz 2>/dev/null | head -1)
   [ -n "$t" ] || { echo "no distribution built: run 'mvn -B install -DskipTests' first" >&2; return 1; }
   echo "$t"

@@ -5,13 +5,15 @@ REPORT_NAMES=()
 REPORT_STARTS=()
 REPORT_ENDS=()
 REPORT_DETAILS=()
+REPORT_STATUSES=()
 
-# report_add <name> <start-ms> <end-ms> <detail>
+# report_add <name> <start-ms> <end-ms> <detail> [status: ok (default), FAILED, skipped]
 report_add() {
   REPORT_NAMES+=("$1")
   REPORT_STARTS+=("$2")
   REPORT_ENDS+=("$3")
   REPORT_DETAILS+=("$4")
+  REPORT_STATUSES+=("${5:-ok}")
 }
 
 # json_string <text>: the text as a JSON string literal
@@ -38,7 +40,8 @@ html_text() {
 report_table() {
   local i
   for i in "${!REPORT_NAMES[@]}"; do
-    printf '%-62s %8d ms  %s\n' "${REPORT_NAMES[$i]}" $((REPORT_ENDS[i] - REPORT_STARTS[i])) "${REPORT_DETAILS[$i]}"
+    printf '%-62s %-7s %8d ms  %s\n' "${REPORT_NAMES[$i]}" "${REPORT_STATUSES[$i]:-ok}" \
+      $((REPORT_ENDS[i] - REPORT_STARTS[i])) "${REPORT_DETAILS[$i]}"
   done
 }
 
@@ -49,9 +52,9 @@ report_json() {
     printf '{\n  "title": %s,\n  "outcome": %s,\n  "started": %s,\n  "steps": [\n' \
       "$(json_string "$title")" "$(json_string "$outcome")" "${REPORT_STARTS[0]:-0}"
     for i in "${!REPORT_NAMES[@]}"; do
-      printf '%s    {"name": %s, "start_ms": %d, "end_ms": %d, "duration_ms": %d, "detail": %s}' "$sep" \
-        "$(json_string "${REPORT_NAMES[$i]}")" "${REPORT_STARTS[$i]}" "${REPORT_ENDS[$i]}" \
-        $((REPORT_ENDS[i] - REPORT_STARTS[i])) "$(json_string "${REPORT_DETAILS[$i]}")"
+      printf '%s    {"name": %s, "status": %s, "start_ms": %d, "end_ms": %d, "duration_ms": %d, "detail": %s}' "$sep" \
+        "$(json_string "${REPORT_NAMES[$i]}")" "$(json_string "${REPORT_STATUSES[$i]:-ok}")" "${REPORT_STARTS[$i]}" \
+        "${REPORT_ENDS[$i]}" $((REPORT_ENDS[i] - REPORT_STARTS[i])) "$(json_string "${REPORT_DETAILS[$i]}")"
       sep=$',\n'
     done
     printf '\n  ]\n}\n'
@@ -75,17 +78,19 @@ report_html() {
       local w=$(( (REPORT_ENDS[i] - REPORT_STARTS[i]) * width / span )); [ $w -ge 1 ] || w=1
       local y=$(( i * row + 10 ))
       printf '<text x="0" y="%d">%s</text>' $((y + 13)) "$(html_text "${REPORT_NAMES[$i]:0:55}")"
-      printf '<rect x="%d" y="%d" width="%d" height="%d" fill="#3b7dd8"><title>%s: %d ms</title></rect>\n' \
-        "$x" "$y" "$w" $((row - 6)) "$(html_text "${REPORT_NAMES[$i]}")" $((REPORT_ENDS[i] - REPORT_STARTS[i]))
+      local fill="#3b7dd8"
+      case ${REPORT_STATUSES[$i]:-ok} in FAILED) fill="#d83b3b" ;; skipped) fill="#bbbbbb" ;; esac
+      printf '<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s: %d ms</title></rect>\n' \
+        "$x" "$y" "$w" $((row - 6)) "$fill" "$(html_text "${REPORT_NAMES[$i]}")" $((REPORT_ENDS[i] - REPORT_STARTS[i]))
     done
     local s
     for s in 0 1 2 3 4; do
       printf '<text x="%d" y="%d">%ds</text>' $((left + s * width / 4)) $((n * row + 30)) $((span * s / 4 / 1000))
     done
-    printf '\n</svg>\n<h2>Steps</h2>\n<table><tr><th>step</th><th>ms</th><th>result</th></tr>\n'
+    printf '\n</svg>\n<h2>Steps</h2>\n<table><tr><th>step</th><th>status</th><th>ms</th><th>result</th></tr>\n'
     for i in "${!REPORT_NAMES[@]}"; do
-      printf '<tr><td>%s</td><td class="ms">%d</td><td>%s</td></tr>\n' "$(html_text "${REPORT_NAMES[$i]}")" \
-        $((REPORT_ENDS[i] - REPORT_STARTS[i])) "$(html_text "${REPORT_DETAILS[$i]}")"
+      printf '<tr><td>%s</td><td>%s</td><td class="ms">%d</td><td>%s</td></tr>\n' "$(html_text "${REPORT_NAMES[$i]}")" \
+        "$(html_text "${REPORT_STATUSES[$i]:-ok}")" $((REPORT_ENDS[i] - REPORT_STARTS[i])) "$(html_text "${REPORT_DETAILS[$i]}")"
     done
     printf '</table>\n</body></html>\n'
   } > "$file"

@@ -2,27 +2,19 @@ package io.ferry.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Base64;
-import java.util.Dictionary;
 import java.util.List;
-import java.util.Locale;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -32,7 +24,6 @@ import java.util.regex.Pattern;
 
 import org.apache.karaf.features.Repository;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
-import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Option;
@@ -40,16 +31,12 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.ServiceReference;
 
 import io.ferry.api.attestation.AttestationRecord;
 import io.ferry.api.attestation.Attestations;
 import io.ferry.api.itcenter.AuditQuery;
 import io.ferry.api.itcenter.ItCenter;
 import io.ferry.api.itcenter.ReleaseRepository;
-import io.ferry.api.seal.Approval;
-import io.ferry.api.seal.ApprovalRequest;
-import io.ferry.api.seal.SealStorage;
 
 /**
  * Issue 5's "build a trustworthy container" end to end, in one distribution that is both the IT center and
@@ -77,41 +64,12 @@ public class AttestationIT extends FerryTestSupport {
 
     @Override
     protected void ferryOptions(List<Option> options) {
-        Testbed testbed = Testbed.load();
-        String host = System.getProperty("ferry.itest.hosts", "ita itb").split(" ")[0].toUpperCase(Locale.ROOT);
-        String tpm = testbed.get("FERRY_HOST_" + host + "_TPM");
-        int colon = tpm.lastIndexOf(':');
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "device", "swtpm"));
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.host", tpm.substring(0, colon)));
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.port", tpm.substring(colon + 1)));
-        options.add(editConfigurationFilePut("etc/io.ferry.seal.cfg", "measurement.pcr", "23"));
-        options.add(editConfigurationFilePut("etc/io.ferry.itcenter.cfg", "https.port", String.valueOf(PORT)));
+        enrolmentOptions(options, PORT);
         // attestation: Ferry's bundles only (the host's QEMU and libvirtd are not published here), PCR 15
         options.add(editConfigurationFilePut("etc/io.ferry.attestation.cfg", "measurement.pcr", String.valueOf(PCR)));
         options.add(editConfigurationFilePut("etc/io.ferry.attestation.cfg", "binaries", ""));
         options.add(editConfigurationFilePut("etc/io.ferry.itcenter.attestation.cfg", "measurement.pcr",
                 String.valueOf(PCR)));
-        try {
-            Path ca = Path.of(testbed.get("FERRY_HOST_" + host + "_SWTPM_CA"));
-            Path dir = Files.createTempDirectory("ferry-ek-ca");
-            Files.copy(ca.resolve("issuercert.pem"), dir.resolve("issuercert.pem"));
-            Files.copy(ca.resolve("swtpm-localca-rootca-cert.pem"), dir.resolve("rootca.pem"));
-            options.add(editConfigurationFilePut("etc/io.ferry.itcenter.enrolment.cfg", "ek.ca.dir", dir.toString()));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg", "org.ops4j.pax.url.mvn.localRepository",
-                System.getProperty("user.home") + "/.m2/repository"));
-    }
-
-    /** swtpm serves one client at a time: never keep host ita's TPM after this class. */
-    @After
-    public void releaseTpm() {
-        try {
-            console("tpm:release");
-        } catch (RuntimeException e) {
-            System.err.println("tpm:release: " + e.getMessage());
-        }
     }
 
     @Test
@@ -120,7 +78,9 @@ public class AttestationIT extends FerryTestSupport {
         installAndAssertFeature("ferry-enrolment");
         ItCenter itc = getOsgiService(ItCenter.class, 60_000);
         awaitPort(PORT, Duration.ofSeconds(60));
-        approvePlatform();
+        KeyPair approvalKey = newApprovalKey();
+        configureApprovalKey(approvalKey, Duration.ofSeconds(90));
+        approvePlatform(approvalKey, 0);
         // enrolment starts once seal storage has its approval; the IT center may restart meanwhile
         getOsgiService(io.ferry.api.enrolment.AgentEnrolment.class, 60_000);
         getOsgiService(ItCenter.class, 60_000);
@@ -135,7 +95,7 @@ public class AttestationIT extends FerryTestSupport {
 
         // the link may restart with the new identity and load it from seal storage
         long linkDeadline = System.currentTimeMillis() + 60_000;
-        while (!service(io.ferry.api.itcenter.ItCenterLink.class).enrolled()) {
+        while (!serviceNow(io.ferry.api.itcenter.ItCenterLink.class).enrolled()) {
             assertTrue("the ItCenterLink did not become enrolled", System.currentTimeMillis() < linkDeadline);
             Thread.sleep(300);
         }
@@ -230,61 +190,6 @@ public class AttestationIT extends FerryTestSupport {
                 + "  <feature name=\"ferry-attest-sample\" version=\"" + version + "\">\n"
                 + "    <bundle>mvn:io.ferry.test/ferry-attest-sample/" + version + "</bundle>\n"
                 + "  </feature>\n</features>\n");
-    }
-
-    /** Seal storage keeps the agent's key: the IT center's approval of the platform as it is now. */
-    private void approvePlatform() throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-        g.initialize(256);
-        KeyPair key = g.generateKeyPair();
-        org.osgi.service.cm.Configuration cfg = configurationAdmin.getConfiguration("io.ferry.seal", null);
-        Dictionary<String, Object> props = cfg.getProperties();
-        assertNotNull("io.ferry.seal is configured by the feature", props);
-        props.put("approval.key.pem", "-----BEGIN PUBLIC KEY-----"
-                + Base64.getEncoder().encodeToString(key.getPublic().getEncoded()) + "-----END PUBLIC KEY-----");
-        cfg.update(props);
-        // as EnrolmentIT does: seal storage restarts with the key; wait until it shows it
-        String fingerprint = "Approval key:     " + java.util.HexFormat.of().formatHex(
-                java.security.MessageDigest.getInstance("SHA-256").digest(key.getPublic().getEncoded()));
-        long deadline = System.currentTimeMillis() + 90_000;
-        String last = "";
-        while (!last.contains(fingerprint)) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("seal storage did not take the approval key within 90 s: " + last);
-            }
-            Thread.sleep(300);
-            try {
-                last = console("seal:status");
-            } catch (RuntimeException e) {
-                last = String.valueOf(e.getMessage());
-            }
-        }
-        SealStorage seal = getOsgiService(SealStorage.class, 60_000);
-        ApprovalRequest request = seal.approvalRequest();
-        long version = request.minimumVersion();
-        Signature s = Signature.getInstance("SHA256withECDSA");
-        s.initSign(key.getPrivate());
-        s.update(request.signedMessage(version));
-        seal.approve(new Approval(version, request.pcrs(), s.sign()));
-    }
-
-    private static void awaitPort(int port, Duration max) throws InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (System.nanoTime() < deadline) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(250);
-            }
-        }
-        fail("the IT center's HTTPS port " + port + " did not open within " + max);
-    }
-
-    private <T> T service(Class<T> type) {
-        ServiceReference<T> ref = bundleContext.getServiceReference(type);
-        assertNotNull("no " + type.getSimpleName() + " service", ref);
-        return bundleContext.getService(ref);
     }
 
     /**

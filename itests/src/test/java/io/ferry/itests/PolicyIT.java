@@ -2,9 +2,7 @@ package io.ferry.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
 
 import java.net.URI;
@@ -16,32 +14,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.KeyStore;
 import java.security.MessageDigest;
+import java.security.KeyStore;
 import java.security.SecureRandom;
-import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Dictionary;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
-import org.apache.karaf.jaas.boot.principal.RolePrincipal;
-import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
-import org.osgi.framework.ServiceReference;
 
 import io.ferry.api.attestation.SecurityLevels;
 import io.ferry.api.itcenter.AgentRegistration;
@@ -51,9 +43,6 @@ import io.ferry.api.itcenter.ItCenter;
 import io.ferry.api.policy.PolicyProvisioning;
 import io.ferry.api.policy.PolicyService;
 import io.ferry.api.policy.PolicySigner;
-import io.ferry.api.seal.Approval;
-import io.ferry.api.seal.ApprovalRequest;
-import io.ferry.api.seal.SealStorage;
 
 /**
  * Issue 6 in the real distribution: the container's IT center publishes a VM image with its policy
@@ -68,35 +57,15 @@ import io.ferry.api.seal.SealStorage;
 @ExamReactorStrategy(PerClass.class)
 public class PolicyIT extends FerryTestSupport {
 
-    private static final RolePrincipal ADMIN = new RolePrincipal("admin");
     private static final int PCR = 23;
     private static final String UUID = "5d0e6a8b-3c2f-4a1e-9b7d-2e4f6a8c0b13";
     private static final int HTTPS_PORT = 18453;
 
-    private long approvalVersion = -1;
-    private KeyPair approvalKey;
-
     @Override
     protected void ferryOptions(List<Option> options) {
-        Testbed testbed = Testbed.load();
-        String host = System.getProperty("ferry.itest.hosts", "ita itb").split(" ")[0];
-        String tpm = testbed.get("FERRY_HOST_" + host.toUpperCase(Locale.ROOT) + "_TPM");
-        int colon = tpm.lastIndexOf(':');
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "device", "swtpm"));
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.host", tpm.substring(0, colon)));
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.port", tpm.substring(colon + 1)));
+        testbedTpm(options);
         options.add(editConfigurationFilePut("etc/io.ferry.seal.cfg", "measurement.pcr", String.valueOf(PCR)));
         options.add(editConfigurationFilePut("etc/io.ferry.itcenter.cfg", "https.port", String.valueOf(HTTPS_PORT)));
-    }
-
-    /** swtpm serves one client at a time: never keep host ita's TPM after this class. */
-    @After
-    public void releaseTpm() {
-        try {
-            console("tpm:release");
-        } catch (RuntimeException e) {
-            System.err.println("tpm:release: " + e.getMessage());
-        }
     }
 
     static String policy(long version, String digest, String level) {
@@ -142,14 +111,14 @@ public class PolicyIT extends FerryTestSupport {
         String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(image));
         Path v1Yaml = Files.writeString(work.resolve("v1.yaml"), policy(1, digest, "measured"));
         Path v1 = work.resolve("alice-desktop-v1.jws");
-        String published = console("itcenter:publish-vm --image " + imageFile + " --out " + v1 + " alice-desktop " + v1Yaml);
+        String published = adminCommand("itcenter:publish-vm --image " + imageFile + " --out " + v1 + " alice-desktop " + v1Yaml);
         assertContains("Published VM alice-desktop (" + UUID + "), image " + digest
                 + ", owner alice: policy version 1 signed by " + vms.policyKeyId(), published);
-        assertContains("alice-desktop", console("itcenter:vms"));
-        assertContains(vms.policyKeyPem().strip(), console("itcenter:vms --key"));
+        assertContains("alice-desktop", adminCommand("itcenter:vms"));
+        assertContains(vms.policyKeyPem().strip(), adminCommand("itcenter:vms --key"));
         // another image than the policy names is refused
         Path otherImage = Files.write(work.resolve("other.img"), new byte[] {1, 2, 3});
-        assertConsoleError("itcenter:publish-vm --image " + otherImage + " alice-desktop " + v1Yaml,
+        assertAdminCommandFails("itcenter:publish-vm --image " + otherImage + " alice-desktop " + v1Yaml,
                 "the policy names image " + digest);
 
         // The agent's operator installs the IT center's policy public key where io.ferry.policy looks for it.
@@ -158,40 +127,41 @@ public class PolicyIT extends FerryTestSupport {
         Files.copy(exported, Path.of(System.getProperty("karaf.etc"), "ferry-policy-key.pem"));
 
         // Seal storage needs the IT center's approval of the platform state before it seals anything.
-        configureApprovalKey();
-        approveCurrentState();
+        KeyPair approvalKey = newApprovalKey();
+        configureApprovalKey(approvalKey, Duration.ofSeconds(30));
+        approvePlatform(approvalKey, 0);
 
         // the policy service restarts when seal storage's configuration changes: wait for it
         getOsgiService(PolicyService.class, 60_000);
-        String imported = console("policy:import " + v1);
+        String imported = adminCommand("policy:import " + v1);
         assertContains("Imported: policy version 1 for VM alice-desktop (" + UUID + "), owner alice, 2 rules, signed by "
                 + vms.policyKeyId(), imported);
-        String list = console("policy:list");
+        String list = adminCommand("policy:list");
         assertTrue(list, list.lines().anyMatch(l -> l.startsWith("alice-desktop") && l.contains(UUID)
                 && l.matches(".*\\s1\\s+alice\\s+2\\s.*")));
-        String show = console("policy:show alice-desktop");
+        String show = adminCommand("policy:show alice-desktop");
         assertContains("Image:       " + digest, show);
         assertContains("Version:     1", show);
         assertContains("Owner:       alice", show);
         assertContains("Signed by:   " + vms.policyKeyId() + " (ES256)", show);
         assertContains("min-target-level: measured", show);
-        assertEquals(Files.readString(v1).strip(), console("policy:show --jws " + UUID).strip());
+        assertEquals(Files.readString(v1).strip(), adminCommand("policy:show --jws " + UUID).strip());
 
         // What would be decided, and why.
-        String allow = console("policy:check --target-level measured alice-desktop alice alice-laptop");
+        String allow = adminCommand("policy:check --target-level measured alice-desktop alice alice-laptop");
         assertContains("ALLOW by rule 'owner-own-devices' (policy version 1)", allow);
         assertContains("Reason: rule 'owner-own-devices' allows alice migrating VM 'alice-desktop' out to 'alice-laptop'"
                 + " (target measured reaches measured)", allow);
-        String low = console("policy:check --target-level untrusted alice-desktop alice alice-laptop");
+        String low = adminCommand("policy:check --target-level untrusted alice-desktop alice alice-laptop");
         assertContains("DENY (policy version 1)", low);
         assertContains("needs the target at level measured or above; 'alice-laptop' is untrusted", low);
-        String other = console("policy:check --target-level trusted alice-desktop alice bob-pc");
+        String other = adminCommand("policy:check --target-level trusted alice-desktop alice bob-pc");
         assertContains("DENY (policy version 1)", other);
         assertContains("no rule allows alice migrating VM 'alice-desktop' out to 'bob-pc'", other);
-        String publicGroup = console("policy:check --target-level trusted --group public alice-desktop alice alice-laptop");
+        String publicGroup = adminCommand("policy:check --target-level trusted --group public alice-desktop alice alice-laptop");
         assertContains("DENY by rule 'never-public'", publicGroup);
         assertContains("deny wins over rule 'owner-own-devices'", publicGroup);
-        String in = console("policy:check --direction in --target-level trusted --source alice-laptop "
+        String in = adminCommand("policy:check --direction in --target-level trusted --source alice-laptop "
                 + "--source-level untrusted alice-desktop alice alice-mid");
         assertContains("needs the source at level measured", in);
 
@@ -200,28 +170,28 @@ public class PolicyIT extends FerryTestSupport {
         String forgedPayload = Base64.getUrlEncoder().withoutPadding().encodeToString(
                 policy(1, digest, "measured").replace("roles: [owner]", "users: [\"*\"]").getBytes(StandardCharsets.UTF_8));
         Path forged = Files.writeString(work.resolve("forged.jws"), parts[0] + "." + forgedPayload + "." + parts[2]);
-        assertConsoleError("policy:import " + forged, "Bad signature", "does not verify");
+        assertAdminCommandFails("policy:import " + forged, "Bad signature", "does not verify");
         // A policy signed by another key than the IT center's.
         KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
         g.initialize(new ECGenParameterSpec("secp256r1"));
         String foreign = getOsgiService(PolicySigner.class, 10_000)
                 .sign(policy(9, digest, "untrusted"), SecurityLevels.DEFAULT, g.generateKeyPair()).jws();
         Path foreignFile = Files.writeString(work.resolve("foreign.jws"), foreign);
-        assertConsoleError("policy:import " + foreignFile, "Wrong key", "not by this agent's IT center key");
-        assertConsoleError("policy:import " + work.resolve("missing.jws"), "no file");
-        assertContains("Version:     1", console("policy:show alice-desktop"));
+        assertAdminCommandFails("policy:import " + foreignFile, "Wrong key", "not by this agent's IT center key");
+        assertAdminCommandFails("policy:import " + work.resolve("missing.jws"), "no file");
+        assertContains("Version:     1", adminCommand("policy:show alice-desktop"));
 
         // Version 2 raises the level; after it, version 1 is a rollback.
         Path v2Yaml = Files.writeString(work.resolve("v2.yaml"), policy(2, digest, "trusted"));
         Path v2 = work.resolve("alice-desktop-v2.jws");
-        assertContains("policy version 2", console("itcenter:publish-vm --out " + v2 + " alice-desktop " + v2Yaml));
-        assertConsoleError("itcenter:publish-vm alice-desktop " + v1Yaml, "holds version 2");
-        assertContains("Updated (from version 1): policy version 2", console("policy:import " + v2));
-        assertConsoleError("policy:import " + v1, "Rollback refused", "holds version 2", "version 1 is older");
+        assertContains("policy version 2", adminCommand("itcenter:publish-vm --out " + v2 + " alice-desktop " + v2Yaml));
+        assertAdminCommandFails("itcenter:publish-vm alice-desktop " + v1Yaml, "holds version 2");
+        assertContains("Updated (from version 1): policy version 2", adminCommand("policy:import " + v2));
+        assertAdminCommandFails("policy:import " + v1, "Rollback refused", "holds version 2", "version 1 is older");
         assertContains("DENY (policy version 2)",
-                console("policy:check --target-level measured alice-desktop alice alice-laptop"));
+                adminCommand("policy:check --target-level measured alice-desktop alice alice-laptop"));
         assertContains("ALLOW by rule 'owner-own-devices' (policy version 2)",
-                console("policy:check --target-level trusted alice-desktop alice alice-laptop"));
+                adminCommand("policy:check --target-level trusted alice-desktop alice alice-laptop"));
 
         // The IT center's audit log has both publications (the service looked up again: the IT center may have
         // restarted its component since, e.g. after configuring HTTPS).
@@ -256,49 +226,6 @@ public class PolicyIT extends FerryTestSupport {
         assertEquals(noCert.body(), 401, noCert.statusCode());
         assertFalse(noCert.body(), noCert.body().contains("jws"));
         assertEquals(2, itc.audit(new AuditQuery(e.agent().id(), UUID, "policy.fetched", null, 10)).size());
-    }
-
-    // ---- seal storage: the IT center's approval, as SealStorageIT makes it ------------------------
-
-    private void configureApprovalKey() throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-        g.initialize(256);
-        approvalKey = g.generateKeyPair();
-        String pem = "-----BEGIN PUBLIC KEY-----" + Base64.getEncoder().encodeToString(approvalKey.getPublic().getEncoded())
-                + "-----END PUBLIC KEY-----";
-        org.osgi.service.cm.Configuration cfg = configurationAdmin.getConfiguration("io.ferry.seal", null);
-        Dictionary<String, Object> props = cfg.getProperties();
-        assertNotNull("io.ferry.seal is configured by the feature", props);
-        props.put("approval.key.pem", pem);
-        cfg.update(props);
-        String fingerprint = "Approval key:     "
-                + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(approvalKey.getPublic().getEncoded()));
-        long deadline = System.currentTimeMillis() + 30_000;
-        String last = "";
-        while (System.currentTimeMillis() < deadline) {
-            try {
-                last = console("seal:status");
-                if (last.contains(fingerprint)) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                last = e.getMessage();
-            }
-            Thread.sleep(200);
-        }
-        fail("seal storage did not take the approval key within 30 s: " + last);
-    }
-
-    /** Approves the PCR value as it is now (after the IT center's bundles were measured). */
-    private void approveCurrentState() throws Exception {
-        ApprovalRequest request = service(SealStorage.class).approvalRequest();
-        approvalVersion = Math.max(request.minimumVersion(), approvalVersion + 1);
-        Signature s = Signature.getInstance("SHA256withECDSA");
-        s.initSign(approvalKey.getPrivate());
-        s.update(request.signedMessage(approvalVersion));
-        Path file = Path.of(System.getProperty("karaf.data"), "policy-it", "v" + approvalVersion + ".approval");
-        Files.write(file, new Approval(approvalVersion, request.pcrs(), s.sign()).toBytes());
-        assertContains("Installed approval version " + approvalVersion, console("seal:approve " + file));
     }
 
     // ---- helpers -------------------------------------------------------------------------------
@@ -345,30 +272,5 @@ public class PolicyIT extends FerryTestSupport {
         SSLContext ssl = SSLContext.getInstance("TLSv1.3");
         ssl.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         return HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(10)).build();
-    }
-
-    private <T> T service(Class<T> type) {
-        ServiceReference<T> ref = bundleContext.getServiceReference(type);
-        assertNotNull("no " + type.getSimpleName() + " service", ref);
-        return bundleContext.getService(ref);
-    }
-
-    private String console(String command) {
-        return executeCommand(command, 120_000L, false, ADMIN);
-    }
-
-    private void assertConsoleError(String command, String... expected) {
-        String message;
-        try {
-            String out = console(command);
-            fail("'" + command + "' should have failed, printed: " + out);
-            return;
-        } catch (RuntimeException e) {
-            message = String.valueOf(e.getMessage());
-        }
-        for (String part : expected) {
-            assertTrue("'" + command + "' failed with: " + message + "\nexpected: " + part, message.contains(part));
-        }
-        assertFalse("one line: " + message, message.contains("\n"));
     }
 }

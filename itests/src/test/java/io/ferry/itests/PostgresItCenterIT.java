@@ -7,6 +7,7 @@ import static org.junit.Assert.assertFalse;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.List;
 
 import org.junit.Test;
@@ -20,10 +21,12 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import io.ferry.api.itcenter.AuditEntry;
 import io.ferry.api.itcenter.AuditQuery;
 import io.ferry.api.itcenter.ItCenter;
+import io.ferry.itcenter.internal.PostgresServer;
 
 /**
  * {@link ItCenterIT} again, with the IT center's registry and audit log on PostgreSQL (a throwaway
- * cluster started by the test JVM, see {@link TestPostgres}) through its HikariCP pool.
+ * cluster started by the test JVM, the IT center's own test server {@link PostgresServer}) through its
+ * HikariCP pool.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -32,7 +35,13 @@ public class PostgresItCenterIT extends ItCenterIT {
     @Override
     protected void ferryOptions(List<Option> options) {
         super.ferryOptions(options);
-        options.add(editConfigurationFilePut("etc/io.ferry.itcenter.cfg", "db.url", TestPostgres.newDatabase("ferry_it")));
+        String url;
+        try {
+            url = PostgresServer.get().newDatabase();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create the IT center's PostgreSQL database: " + e.getMessage(), e);
+        }
+        options.add(editConfigurationFilePut("etc/io.ferry.itcenter.cfg", "db.url", url));
         options.add(editConfigurationFilePut("etc/io.ferry.itcenter.cfg", "db.pool.size", "8"));
     }
 

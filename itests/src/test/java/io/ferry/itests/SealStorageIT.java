@@ -3,7 +3,6 @@ package io.ferry.itests;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
@@ -14,22 +13,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
-import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.Signature;
-import java.util.Base64;
+import java.time.Duration;
 import java.util.Dictionary;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
-import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.CoreOptions;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
@@ -54,7 +47,6 @@ import io.ferry.api.tpm.Tpm;
 @ExamReactorStrategy(PerClass.class)
 public class SealStorageIT extends FerryTestSupport {
 
-    private static final RolePrincipal ADMIN = new RolePrincipal("admin");
     private static final RolePrincipal VIEWER = new RolePrincipal("viewer");
     private static final int PCR = 23;
     private static final String SECRET = "db-password";
@@ -62,25 +54,9 @@ public class SealStorageIT extends FerryTestSupport {
 
     @Override
     protected void ferryOptions(List<Option> options) {
-        Testbed testbed = Testbed.load();
-        String host = System.getProperty("ferry.itest.hosts", "ita itb").split(" ")[0];
-        String tpm = testbed.get("FERRY_HOST_" + host.toUpperCase(Locale.ROOT) + "_TPM");
-        int colon = tpm.lastIndexOf(':');
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "device", "swtpm"));
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.host", tpm.substring(0, colon)));
-        options.add(editConfigurationFilePut("etc/io.ferry.tpm.cfg", "swtpm.port", tpm.substring(colon + 1)));
+        String tpm = testbedTpm(options);
         options.add(editConfigurationFilePut("etc/io.ferry.seal.cfg", "measurement.pcr", String.valueOf(PCR)));
         options.add(systemProperty("ferry.it.tpm").value(tpm));
-    }
-
-    /** swtpm serves one client at a time: never keep host ita's TPM after this class. */
-    @After
-    public void releaseTpm() {
-        try {
-            console("tpm:release");
-        } catch (RuntimeException e) {
-            System.err.println("tpm:release: " + e.getMessage());
-        }
     }
 
     @Test
@@ -90,53 +66,53 @@ public class SealStorageIT extends FerryTestSupport {
         Path sealDir = Path.of(System.getProperty("karaf.data"), "ferry", "seal");
 
         // The TPM, through the console.
-        String info = console("tpm:info");
+        String info = adminCommand("tpm:info");
         assertContains("Device:        swtpm tcp " + tpmAddress, info);
         assertContains("Connected:     yes", info);
         assertTrue(info, info.matches("(?s).*Manufacturer:  \\S+.*"));
-        Pcr pcr = service(Tpm.class).readPcrs(PCR).get(0);
-        assertContains("PCR 23  sha256  " + pcr.hex(), console("tpm:pcrs " + PCR));
-        assertEquals(24, console("tpm:pcrs").lines().filter(l -> l.startsWith("PCR ")).count());
-        assertConsoleError("tpm:pcrs 24", "no PCR 24");
+        Pcr pcr = serviceNow(Tpm.class).readPcrs(PCR).get(0);
+        assertContains("PCR 23  sha256  " + pcr.hex(), adminCommand("tpm:pcrs " + PCR));
+        assertEquals(24, adminCommand("tpm:pcrs").lines().filter(l -> l.startsWith("PCR ")).count());
+        assertAdminCommandFails("tpm:pcrs 24", "no PCR 24");
 
         // Seal storage before the IT center's approval key is known: up, and it says why it cannot seal.
-        String status = console("seal:status");
+        String status = adminCommand("seal:status");
         assertContains("Device:           swtpm tcp " + tpmAddress, status);
         assertContains("PCR policy:       PCR 23 (sha256)", status);
         assertContains("Approval version: none installed", status);
         assertContains("Secrets:          0", status);
         assertContains("Unsealable:       no: no approval key", status);
-        assertConsoleError("seal:put " + SECRET + " " + VALUE, "Wrong or missing approval key", "no approval key");
+        assertAdminCommandFails("seal:put " + SECRET + " " + VALUE, "Wrong or missing approval key", "no approval key");
 
         // The IT center's approval key: generated here, its public half configured as an operator would.
-        KeyPair itCenter = ecKey();
-        configureApprovalKey(itCenter);
-        assertConsoleError("seal:put " + SECRET + " " + VALUE, "No approval installed", "ask the IT center");
+        KeyPair itCenter = newApprovalKey();
+        configureApprovalKey(itCenter, Duration.ofSeconds(30));
+        assertAdminCommandFails("seal:put " + SECRET + " " + VALUE, "No approval installed", "ask the IT center");
 
         // First approval, for the current PCR value, at the lowest version the TPM counter allows.
-        ApprovalRequest request = service(SealStorage.class).approvalRequest();
+        ApprovalRequest request = serviceNow(SealStorage.class).approvalRequest();
         assertEquals(pcr, request.pcrs().get(0));
-        String requestText = console("seal:request");
+        String requestText = adminCommand("seal:request");
         assertContains("pcr.23: " + pcr.hex(), requestText);
         assertContains("minimum.version: " + request.minimumVersion(), requestText);
         long v1 = request.minimumVersion();
-        Path approval1 = write(work, "v1", sign(itCenter.getPrivate(), request, v1));
+        Path approval1 = write(work, "v1", signApproval(itCenter.getPrivate(), request, v1));
         assertContains("Installed approval version " + v1 + " for PCR 23 = " + pcr.hex(),
-                console("seal:approve " + approval1));
+                adminCommand("seal:approve " + approval1));
 
         // put / get round trip; the value is shown only when asked, and only to admins.
-        assertContains("Stored " + SECRET + " (" + VALUE.length() + " bytes)", console("seal:put " + SECRET + " " + VALUE));
+        assertContains("Stored " + SECRET + " (" + VALUE.length() + " bytes)", adminCommand("seal:put " + SECRET + " " + VALUE));
         byte[] binary = new byte[300];
         new SecureRandom().nextBytes(binary);
         Path binaryFile = Files.write(work.resolve("binary.bin"), binary);
-        assertContains("Stored tls-key (300 bytes)", console("seal:put --file " + binaryFile + " tls-key"));
-        assertEquals(List.of(SECRET, "tls-key"), console("seal:list").lines().map(String::strip)
+        assertContains("Stored tls-key (300 bytes)", adminCommand("seal:put --file " + binaryFile + " tls-key"));
+        assertEquals(List.of(SECRET, "tls-key"), adminCommand("seal:list").lines().map(String::strip)
                 .filter(l -> !l.isEmpty()).toList());
-        String get = console("seal:get " + SECRET);
+        String get = adminCommand("seal:get " + SECRET);
         assertContains(SECRET + ": " + VALUE.length() + " bytes, SHA-256 " + sha256Hex(VALUE.getBytes(StandardCharsets.UTF_8)), get);
         assertFalse("seal:get shows the value only with --reveal: " + get, get.contains(VALUE));
-        assertContains(VALUE, console("seal:get --reveal " + SECRET));
-        assertContains("tls-key: 300 bytes, SHA-256 " + sha256Hex(binary), console("seal:get tls-key"));
+        assertContains(VALUE, adminCommand("seal:get --reveal " + SECRET));
+        assertContains("tls-key: 300 bytes, SHA-256 " + sha256Hex(binary), adminCommand("seal:get tls-key"));
         assertContains(SECRET, executeCommand("seal:list", 60_000L, false, VIEWER));
         try {
             String out = executeCommand("seal:get --reveal " + SECRET, 60_000L, false, VIEWER);
@@ -144,49 +120,49 @@ public class SealStorageIT extends FerryTestSupport {
         } catch (RuntimeException e) {
             assertFalse(String.valueOf(e.getMessage()).contains(VALUE));
         }
-        assertConsoleError("seal:get no-such-secret", "No such secret", "no-such-secret");
+        assertAdminCommandFails("seal:get no-such-secret", "No such secret", "no-such-secret");
         byte[] blobBefore = Files.readAllBytes(sealDir.resolve("secrets").resolve(SECRET + ".blob"));
         byte[] kekBefore = Files.readAllBytes(sealDir.resolve("kek-1.sealed"));
 
         // The platform changes (a measurement into PCR 23): the secret no longer unseals.
-        Pcr changed = service(Tpm.class).extendPcr(PCR, MessageDigest.getInstance("SHA-256")
+        Pcr changed = serviceNow(Tpm.class).extendPcr(PCR, MessageDigest.getInstance("SHA-256")
                 .digest("ferry-it: an unapproved update".getBytes(StandardCharsets.UTF_8)));
         assertFalse(changed.equals(pcr));
-        assertConsoleError("seal:get " + SECRET, "PCR mismatch", "PCR 23 is " + changed.hex(),
+        assertAdminCommandFails("seal:get " + SECRET, "PCR mismatch", "PCR 23 is " + changed.hex(),
                 "approval version " + v1 + " approves " + pcr.hex());
-        assertContains("Unsealable:       no: ", console("seal:status"));
+        assertContains("Unsealable:       no: ", adminCommand("seal:status"));
 
         // The IT center approves the new value: the same blob unseals again, nothing was re-sealed.
-        ApprovalRequest request2 = service(SealStorage.class).approvalRequest();
+        ApprovalRequest request2 = serviceNow(SealStorage.class).approvalRequest();
         assertEquals(changed, request2.pcrs().get(0));
-        Path approval2 = write(work, "v2", sign(itCenter.getPrivate(), request2, v1 + 1));
-        assertContains("Installed approval version " + (v1 + 1), console("seal:approve " + approval2));
-        assertContains(VALUE, console("seal:get --reveal " + SECRET));
+        Path approval2 = write(work, "v2", signApproval(itCenter.getPrivate(), request2, v1 + 1));
+        assertContains("Installed approval version " + (v1 + 1), adminCommand("seal:approve " + approval2));
+        assertContains(VALUE, adminCommand("seal:get --reveal " + SECRET));
         assertArrayEquals("the blob was not re-encrypted", blobBefore,
                 Files.readAllBytes(sealDir.resolve("secrets").resolve(SECRET + ".blob")));
         assertArrayEquals("the KEK was not re-sealed", kekBefore, Files.readAllBytes(sealDir.resolve("kek-1.sealed")));
-        status = console("seal:status");
+        status = adminCommand("seal:status");
         assertContains("Approval version: " + (v1 + 1), status);
         assertContains("KEK generation:   1", status);
         assertContains("Unsealable:       yes", status);
 
         // Older approvals are refused: the first one, and even one for the current value at the old version.
-        assertConsoleError("seal:approve " + approval1, "Approval rollback refused", "older than the newest seen");
-        Path oldForCurrent = write(work, "old-current", sign(itCenter.getPrivate(), request2, v1));
-        assertConsoleError("seal:approve " + oldForCurrent, "Approval rollback refused", "version " + v1);
+        assertAdminCommandFails("seal:approve " + approval1, "Approval rollback refused", "older than the newest seen");
+        Path oldForCurrent = write(work, "old-current", signApproval(itCenter.getPrivate(), request2, v1));
+        assertAdminCommandFails("seal:approve " + oldForCurrent, "Approval rollback refused", "version " + v1);
         // An approval by another key is refused as well; the installed approval stays.
-        Path forged = write(work, "forged", sign(ecKey().getPrivate(), request2, v1 + 2));
-        assertConsoleError("seal:approve " + forged, "Wrong or missing approval key", "not signed by the configured");
-        assertConsoleError("seal:approve " + work.resolve("missing.approval"), "no approval file");
-        assertContains(VALUE, console("seal:get --reveal " + SECRET));
+        Path forged = write(work, "forged", signApproval(newApprovalKey().getPrivate(), request2, v1 + 2));
+        assertAdminCommandFails("seal:approve " + forged, "Wrong or missing approval key", "not signed by the configured");
+        assertAdminCommandFails("seal:approve " + work.resolve("missing.approval"), "no approval file");
+        assertContains(VALUE, adminCommand("seal:get --reveal " + SECRET));
 
         // Rotation: a new KEK, every secret re-encrypted and still readable.
-        assertContains("Rotated: KEK generation 2, 2 secrets re-encrypted", console("seal:rotate"));
-        assertContains(VALUE, console("seal:get --reveal " + SECRET));
-        assertContains("tls-key: 300 bytes, SHA-256 " + sha256Hex(binary), console("seal:get tls-key"));
+        assertContains("Rotated: KEK generation 2, 2 secrets re-encrypted", adminCommand("seal:rotate"));
+        assertContains(VALUE, adminCommand("seal:get --reveal " + SECRET));
+        assertContains("tls-key: 300 bytes, SHA-256 " + sha256Hex(binary), adminCommand("seal:get tls-key"));
 
         // Let go of ita's swtpm, then point the agent at a TPM that is not there: it reports, it does not break.
-        assertContains("Released the TPM connection", console("tpm:release"));
+        assertContains("Released the TPM connection", adminCommand("tpm:release"));
         int nowhere = freePort();
         Object oldTpm = bundleContext.getServiceReference(Tpm.class).getProperty("service.id");
         org.osgi.service.cm.Configuration tpmConfig = configurationAdmin.getConfiguration("io.ferry.tpm", null);
@@ -195,81 +171,17 @@ public class SealStorageIT extends FerryTestSupport {
         tpmConfig.update(props);
         awaitNewService(Tpm.class, oldTpm);
         String expected = "swtpm tcp 127.0.0.1:" + nowhere;
-        assertConsoleError("tpm:info", "TPM unavailable", expected);
-        assertConsoleError("seal:get " + SECRET, "TPM unavailable", expected);
+        assertAdminCommandFails("tpm:info", "TPM unavailable", expected);
+        assertAdminCommandFails("seal:get " + SECRET, "TPM unavailable", expected);
     }
 
     // ---- the IT center's side ------------------------------------------------------------------
-
-    private static KeyPair ecKey() throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-        g.initialize(256);
-        return g.generateKeyPair();
-    }
-
-    private static Approval sign(PrivateKey key, ApprovalRequest request, long version) throws Exception {
-        Signature s = Signature.getInstance("SHA256withECDSA");
-        s.initSign(key);
-        s.update(request.signedMessage(version));
-        return new Approval(version, request.pcrs(), s.sign());
-    }
 
     private static Path write(Path dir, String name, Approval approval) throws Exception {
         return Files.write(dir.resolve(name + ".approval"), approval.toBytes());
     }
 
-    /** Sets approval.key.pem of io.ferry.seal and waits until seal storage runs with that key. */
-    private void configureApprovalKey(KeyPair key) throws Exception {
-        String pem = "-----BEGIN PUBLIC KEY-----" + Base64.getEncoder().encodeToString(key.getPublic().getEncoded())
-                + "-----END PUBLIC KEY-----";
-        org.osgi.service.cm.Configuration cfg = configurationAdmin.getConfiguration("io.ferry.seal", null);
-        Dictionary<String, Object> props = cfg.getProperties();
-        assertNotNull("io.ferry.seal is configured by the feature", props);
-        props.put("approval.key.pem", pem);
-        cfg.update(props);
-        String fingerprint = "Approval key:     " + sha256Hex(key.getPublic().getEncoded());
-        long deadline = System.currentTimeMillis() + 30_000;
-        String last = "";
-        while (System.currentTimeMillis() < deadline) {
-            try {
-                last = console("seal:status");
-                if (last.contains(fingerprint)) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                last = e.getMessage(); // the component is being re-activated
-            }
-            Thread.sleep(200);
-        }
-        fail("seal storage did not take the approval key within 30 s: " + last);
-    }
-
     // ---- helpers -------------------------------------------------------------------------------
-
-    private <T> T service(Class<T> type) {
-        ServiceReference<T> ref = bundleContext.getServiceReference(type);
-        assertNotNull("no " + type.getSimpleName() + " service", ref);
-        return bundleContext.getService(ref);
-    }
-
-    private String console(String command) {
-        return executeCommand(command, 120_000L, false, ADMIN);
-    }
-
-    private void assertConsoleError(String command, String... expected) {
-        String message;
-        try {
-            String out = console(command);
-            fail("'" + command + "' should have failed, printed: " + out);
-            return;
-        } catch (RuntimeException e) {
-            message = String.valueOf(e.getMessage());
-        }
-        for (String part : expected) {
-            assertTrue("'" + command + "' failed with: " + message + "\nexpected: " + part, message.contains(part));
-        }
-        assertFalse("one line: " + message, message.contains("\n"));
-    }
 
     /** Waits until the service of that type is another registration than {@code oldId} (a reconfiguration). */
     private void awaitNewService(Class<?> type, Object oldId) throws InterruptedException {

@@ -77,35 +77,61 @@ public final class CheckpointBenchmark {
 
         TestPki pki = new TestPki("bench CA");
         TlsAgentChannels laptop = TestChannels.start(pki.agent("laptop"));
-        Map<Compression, List<CheckpointRecord>> records = new LinkedHashMap<>();
-        Map<Compression, RecoveryResult> recoveries = new LinkedHashMap<>();
-        for (Compression c : KINDS) {
-            String backupId = "handheld-" + c.name().toLowerCase();
+        Duration interval = Duration.ofSeconds(Long.getLong("ferry.bench.interval", 10));
+        long window = Long.getLong("ferry.bench.window", 60) * 1000;
+        // what runs side by side: no checkpoints, then each compression with whole checkpoints, then zstd incremental
+        List<String> modes = List.of("off", "none", "gzip", "zstd", "lz4", "zstd+incremental");
+        Map<String, List<CheckpointRecord>> records = new LinkedHashMap<>();
+        Map<String, RecoveryResult> recoveries = new LinkedHashMap<>();
+        Map<String, Double> progress = new LinkedHashMap<>();
+        for (String mode : modes) {
+            if (mode.equals("off")) {
+                int before = log.counters().size();
+                Thread.sleep(window);
+                progress.put(mode, (log.counters().size() - before) * 1000.0 / window);
+                System.out.printf("%-16s progress %.2f counter lines/s%n", mode, progress.get(mode));
+                continue;
+            }
+            boolean incremental = mode.endsWith("+incremental");
+            Compression c = Compression.valueOf(mode.replace("+incremental", "").toUpperCase());
+            String backupId = "handheld-" + mode.replace('+', '-');
             TlsAgentChannels handheld = TestChannels.start(pki.agent(backupId));
-            CheckpointService primary = new CheckpointService(config(work.resolve("laptop-" + c), hosts[0]), laptop,
-                    new CheckpointITSeal(), h -> h.equals(hosts[0]) ? a : null, () -> witness("laptop"));
+            CheckpointService primary = new CheckpointService(config(work.resolve("laptop-" + backupId), hosts[0]),
+                    laptop, new CheckpointITSeal(), h -> h.equals(hosts[0]) ? a : null, () -> witness("laptop"));
             CheckpointService backup = new CheckpointService(config(work.resolve(backupId), hosts[1]), handheld,
                     new CheckpointITSeal(), h -> h.equals(hosts[1]) ? b : null, () -> witness(backupId));
             handheld.addHandler(backup, Map.of(ChannelHandler.PURPOSE, CheckpointService.PURPOSE));
             try {
+                int before = log.counters().size();
+                long t0 = System.currentTimeMillis();
                 primary.enable(new CheckpointSettings(name, hosts[0], new AgentAddress(backupId, "127.0.0.1",
-                        handheld.port()), Duration.ofHours(1), c, true));
-                List<CheckpointRecord> rs = new ArrayList<>();
-                for (int i = 0; i < 3; i++) {
-                    Thread.sleep(2000);
-                    rs.add(primary.checkpointNow(name));
+                        handheld.port()), interval, c, incremental));
+                Map<Long, CheckpointRecord> taken = new java.util.TreeMap<>();
+                while (System.currentTimeMillis() - t0 < window) {
+                    for (io.ferry.api.checkpoint.CheckpointStatus st : primary.status()) {
+                        if (st.last() != null) {
+                            taken.put(st.last().sequence(), st.last());
+                        }
+                    }
+                    Thread.sleep(100);
                 }
+                progress.put(mode, (log.counters().size() - before) * 1000.0 / (System.currentTimeMillis() - t0));
                 primary.disable(name);
-                records.put(c, rs);
+                List<CheckpointRecord> rs = new ArrayList<>(taken.values());
+                records.put(mode, rs);
                 RecoveryResult r = backup.recover(name, hosts[1], (s, p) -> { });
-                recoveries.put(c, r);
+                recoveries.put(mode, r);
                 b.stop(name, true);
-                for (CheckpointRecord x : rs) {
-                    System.out.printf("%-5s checkpoint %d: raw %6.1f MiB, sent %6.1f MiB (%.2f), %5d ms, pause %3d ms, %s%n",
-                            c, x.sequence(), x.rawBytes() / 1048576.0, x.sentBytes() / 1048576.0, x.ratio(),
-                            x.durationMillis(), x.pauseMillis(), x.incremental() ? "disk delta" : "whole disk");
+                if (b.exists(name) && b.domain(name).persistent()) {
+                    b.undefine(name);
                 }
-                System.out.printf("%-5s recovery from checkpoint %d: %d ms%n", c, r.sequence(), r.recoveryMillis());
+                for (CheckpointRecord x : rs) {
+                    System.out.printf("%-16s checkpoint %d: raw %6.1f MiB, sent %6.2f MiB (%.3f), %5d ms, pause %3d ms, %s%n",
+                            mode, x.sequence(), x.rawBytes() / 1048576.0, x.sentBytes() / 1048576.0, x.ratio(),
+                            x.durationMillis(), x.pauseMillis(), x.incremental() ? "incremental" : "whole");
+                }
+                System.out.printf("%-16s progress %.2f counter lines/s; recovery from checkpoint %d: %d ms%n", mode,
+                        progress.get(mode), r.sequence(), r.recoveryMillis());
             } finally {
                 primary.close();
                 backup.close();
@@ -113,7 +139,7 @@ public final class CheckpointBenchmark {
             }
         }
 
-        // two real memory images 5 s apart, compressed side by side (and zstd against the previous one)
+        // two real memory images 5 s apart, compressed side by side, and as a memory delta (then zstd)
         Path m1 = work.resolve("m1.mem");
         Path m2 = work.resolve("m2.mem");
         a.snapshotWithMemory(name, "b1", m1, vms);
@@ -122,15 +148,21 @@ public final class CheckpointBenchmark {
         long raw = Files.size(m2);
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
-        byte[] previous = Files.readAllBytes(m1);
         Map<String, long[]> codec = new LinkedHashMap<>();
         for (Compression c : KINDS) {
             codec.put(c.name().toLowerCase(), encode(c, null, m2, raw, key, work));
         }
-        codec.put("zstd+previous", encode(Compression.ZSTD, previous, m2, raw, key, work));
-        System.out.printf("memory image %.1f MiB (256 MiB guest):%n", raw / 1048576.0);
+        Path delta = work.resolve("m2.delta");
+        long d0 = System.nanoTime();
+        long deltaBytes = CheckpointCodec.memoryDelta(m1, m2, delta);
+        long deltaMillis = (System.nanoTime() - d0) / 1_000_000;
+        long[] deltaZstd = encode(Compression.ZSTD, null, delta, deltaBytes, key, work);
+        deltaZstd[1] += deltaMillis;
+        codec.put("delta+zstd", deltaZstd);
+        System.out.printf("memory image %.1f MiB (256 MiB guest), delta on the image 5 s before %.2f MiB (%d ms):%n",
+                raw / 1048576.0, deltaBytes / 1048576.0, deltaMillis);
         for (Map.Entry<String, long[]> e : codec.entrySet()) {
-            System.out.printf("  %-14s %6.1f MiB  ratio %.2f  compress+seal %5d ms  open+decompress %5d ms%n",
+            System.out.printf("  %-14s %6.2f MiB  ratio %.3f  compress+seal %5d ms  open+decompress %5d ms%n",
                     e.getKey(), e.getValue()[0] / 1048576.0, e.getValue()[0] / (double) raw, e.getValue()[1],
                     e.getValue()[2]);
         }
@@ -147,17 +179,34 @@ public final class CheckpointBenchmark {
                 Files.deleteIfExists(f);
             }
         }
-        double rawRecovery = recoveries.get(Compression.NONE).recoveryMillis();
-        CheckpointRecord zstd = records.get(Compression.ZSTD).get(2);
-        CheckpointRecord plain = records.get(Compression.NONE).get(2);
-        System.out.printf("checkpoint: zstd size %.2f x raw, recovery zstd %.2f x raw, gzip %.2f x raw, lz4 %.2f x raw;"
-                + " pause %d ms; zstd+previous image %.2f x raw memory%n",
-                zstd.sentBytes() / (double) plain.sentBytes(),
-                recoveries.get(Compression.ZSTD).recoveryMillis() / rawRecovery,
-                recoveries.get(Compression.GZIP).recoveryMillis() / rawRecovery,
-                recoveries.get(Compression.LZ4).recoveryMillis() / rawRecovery, zstd.pauseMillis(),
-                codec.get("zstd+previous")[0] / (double) raw);
+        // sizes: the steady state (the last checkpoint of each mode) against whole and uncompressed ("raw")
+        double rawSize = last(records, "none").sentBytes();
+        double rawRecovery = recoveries.get("none").recoveryMillis();
+        CheckpointRecord zstd = last(records, "zstd");
+        CheckpointRecord incr = last(records, "zstd+incremental");
+        double off = progress.get("off");
+        double overhead = 1 - progress.get("zstd") / off;
+        double overheadIncr = 1 - progress.get("zstd+incremental") / off;
+        double scale = interval.toMillis() / 90_000.0;
+        System.out.printf("checkpoint: size zstd %.2f x raw, zstd+incremental %.3f x raw; recovery zstd %.2f x raw, "
+                + "gzip %.2f, lz4 %.2f, incremental %.2f; progress every %d s: zstd %.3f, incremental %.3f x no "
+                + "checkpoints (overhead at 90 s ~%.1f %% / %.1f %%); pause %d ms%n",
+                zstd.sentBytes() / rawSize, incr.sentBytes() / rawSize,
+                recoveries.get("zstd").recoveryMillis() / rawRecovery,
+                recoveries.get("gzip").recoveryMillis() / rawRecovery,
+                recoveries.get("lz4").recoveryMillis() / rawRecovery,
+                recoveries.get("zstd+incremental").recoveryMillis() / rawRecovery, interval.toSeconds(),
+                progress.get("zstd") / off, progress.get("zstd+incremental") / off,
+                Math.max(0, overhead) * scale * 100, Math.max(0, overheadIncr) * scale * 100, incr.pauseMillis());
         System.exit(0);
+    }
+
+    private static CheckpointRecord last(Map<String, List<CheckpointRecord>> records, String mode) {
+        List<CheckpointRecord> rs = records.get(mode);
+        if (rs.isEmpty()) {
+            throw new IllegalStateException("no checkpoint of mode " + mode);
+        }
+        return rs.get(rs.size() - 1);
     }
 
     private static long[] encode(Compression c, byte[] dictionary, Path memory, long raw, byte[] key, Path work)

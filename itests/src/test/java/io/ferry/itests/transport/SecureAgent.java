@@ -8,7 +8,8 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
-import java.time.Instant;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -17,13 +18,16 @@ import io.ferry.api.attestation.PeerAttestation;
 import io.ferry.api.attestation.SecurityLevels;
 import io.ferry.api.channel.AgentAddress;
 import io.ferry.api.channel.AgentChannels;
-import io.ferry.api.channel.AgentCredentials;
 import io.ferry.api.channel.ChannelHandler;
 import io.ferry.api.hypervisor.Hypervisor;
 import io.ferry.api.itcenter.ItCenterLink;
 import io.ferry.api.policy.PolicyService;
 import io.ferry.api.protection.HypervisorProtection;
 import io.ferry.api.protection.IntegrityCheck;
+import io.ferry.api.protection.ProtectionAction;
+import io.ferry.attestation.internal.AttestationTestAccess;
+import io.ferry.hypervisor.protection.internal.BaselineFile;
+import io.ferry.hypervisor.protection.internal.Protector;
 import io.ferry.channel.internal.TlsAgentChannels;
 import io.ferry.channel.testing.TestChannels;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
@@ -36,43 +40,89 @@ import io.ferry.policy.internal.PolicyServiceConfig;
 import io.ferry.policy.internal.SealedPolicyService;
 
 /**
- * One agent for secure-migration tests and benchmarks outside Karaf: mutual-TLS channels from a
- * test CA, the real migration engine with its relay and gated libvirt tunnel, the real policy
- * service (in-memory seal storage) trusting a test IT-center policy key, and the agent's libvirt
- * host. Peer attestation ({@link BindingAttestation}) and hypervisor protection (always intact)
- * are TEST DOUBLES: their real implementations need a running IT center and a protection baseline.
+ * One agent for secure-migration tests and benchmarks outside Karaf: mutual-TLS channels with the
+ * certificate the (in-JVM) IT center issued it and that IT center's CRL, the real migration engine
+ * with its relay and gated libvirt tunnel and its state folder (used sessions, history), the real
+ * policy service (in-memory seal storage) trusting a test IT-center policy key, the real peer
+ * attestation ({@code ChannelPeerAttestation}) judged by the IT center's real verdict logic, the real
+ * hypervisor protection ({@link Protector}, kernel-text baseline of the guest), and the agent's
+ * libvirt host. The agent's quotes come from a software TPM ({@code SoftwareAttester}: an EC
+ * attestation key the IT center has on record), not from swtpm.
  */
 public final class SecureAgent implements Environment, AutoCloseable {
 
-    public static final SecurityLevels LEVELS = new SecurityLevels(List.of("untrusted", "measured", "trusted"));
+    public static final SecurityLevels LEVELS = TestItCenter.LEVELS;
 
+    final TestItCenter.Enrolled enrolled;
     final TlsAgentChannels raw;
     final TappedChannels tapped;
     final SealedPolicyService policy;
-    final BindingAttestation attestation = new BindingAttestation();
-    /** TEST DOUBLE: the real check needs a protection baseline of the guest. */
-    final HypervisorProtection protection = (host, domain) -> new IntegrityCheck(domain,
-            IntegrityCheck.Status.INTACT, List.of(), Instant.now());
+    final PeerAttestation attestation;
+    final Protector protector;
+    final HypervisorProtection protection;
     final LibvirtHypervisor hypervisor;
     public final MigrationEngine engine;
     final LibvirtTunnelHandler tunnel;
+    final Path state;
+    private final KeyPair policyKey;
+    private final byte[] marker;
+    /** Stands in for the TPM-sealed storage, which outlives the agent's process. */
+    private final MemorySealStorage sealed;
 
     /**
+     * @param state  the agent's data folder: migration state and protection baselines (kept across a restart)
      * @param marker when not null, the agent's outgoing libvirt tunnels are tapped for it (see {@link TappedChannels})
      */
-    public SecureAgent(AgentCredentials credentials, LibvirtHypervisor hypervisor, KeyPair policyKey, byte[] marker)
-            throws IOException {
-        this.raw = TestChannels.start(credentials);
+    public SecureAgent(TestItCenter.Enrolled enrolled, LibvirtHypervisor hypervisor, KeyPair policyKey, byte[] marker,
+            Path state) throws IOException {
+        this(enrolled, hypervisor, policyKey, marker, state, new MemorySealStorage());
+    }
+
+    private SecureAgent(TestItCenter.Enrolled enrolled, LibvirtHypervisor hypervisor, KeyPair policyKey,
+            byte[] marker, Path state, MemorySealStorage sealed) throws IOException {
+        this.enrolled = enrolled;
+        this.state = state;
+        this.policyKey = policyKey;
+        this.marker = marker;
+        this.sealed = sealed;
+        this.raw = TestChannels.start(enrolled.credentials());
         this.tapped = marker != null ? new TappedChannels(raw, marker) : null;
         this.hypervisor = hypervisor;
-        this.policy = new SealedPolicyService(policyConfig(policyKey), new MemorySealStorage());
-        this.engine = new MigrationEngine(new MigrationEngine.Limits(hypervisor.hostName(), Duration.ofSeconds(15),
+        this.policy = new SealedPolicyService(policyConfig(policyKey), sealed);
+        this.attestation = AttestationTestAccess.peerAttestation(enrolled.tpm(), enrolled::link);
+        String host = hypervisor.hostName();
+        this.protector = new Protector(new Protector.Settings(ProtectionAction.REFUSE_MIGRATION, false, true, List.of(),
+                List.of(), Duration.ofSeconds(1)), h -> host.equals(h) ? hypervisor : null, () -> List.of(hypervisor),
+                enrolled::link, () -> null, new BaselineFile(state.resolve("protection-baselines.json")), Runnable::run,
+                Clock.systemUTC(), 100);
+        this.protection = protector::check;
+        this.engine = new MigrationEngine(new MigrationEngine.Limits(host, Duration.ofSeconds(15),
                 Duration.ofSeconds(120), Duration.ofMillis(300), Duration.ofSeconds(2), true, 50,
-                Duration.ofSeconds(10)), this);
+                Duration.ofSeconds(10)), this, state.resolve("migration"));
         URI libvirt = URI.create(hypervisor.uri());
         this.tunnel = engine.tunnelHandler(new InetSocketAddress(libvirt.getHost(), libvirt.getPort()));
         raw.addHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
         raw.addHandler(engine::migrateIn, Map.of(ChannelHandler.PURPOSE, SecureMigrations.PURPOSE));
+    }
+
+    /**
+     * The same agent started again after {@link #close()} (its process killed): same certificate, TPM,
+     * sealed policies and data folder; a new channel port.
+     */
+    public SecureAgent restart() throws IOException {
+        return new SecureAgent(enrolled, hypervisor, policyKey, marker, state, sealed);
+    }
+
+    /** This agent's id (the subject of its certificate; what policies name as the device). */
+    public String id() {
+        return enrolled.id();
+    }
+
+    /** Takes the protection baseline of a VM running on this agent's host, unless it has one. */
+    public void baseline(String vm) {
+        if (protector.check(hypervisor.hostName(), vm).status() == IntegrityCheck.Status.NO_BASELINE) {
+            protector.baseline(hypervisor.hostName(), vm);
+        }
     }
 
     /** Where this agent accepts channels, directly. */
@@ -92,13 +142,18 @@ public final class SecureAgent implements Environment, AutoCloseable {
     }
 
     /**
-     * A signed policy: owner alice may move the VM both ways between the named devices, both at least
-     * 'measured'.
+     * A signed policy: owner alice may move the VM both ways between the named devices (agent ids),
+     * both rated 'trusted' by the IT center.
      */
     public static String signedPolicy(KeyPair key, String vm, String uuid, String... devices) {
+        return signedPolicy(key, 1, vm, uuid, devices);
+    }
+
+    /** As {@link #signedPolicy(KeyPair, String, String, String...)}, with a version (a new one supersedes an older one). */
+    public static String signedPolicy(KeyPair key, int version, String vm, String uuid, String... devices) {
         String document = """
                 ferry-policy: 1
-                version: 1
+                version: %d
                 vm:
                   name: %s
                   uuid: %s
@@ -110,9 +165,9 @@ public final class SecureAgent implements Environment, AutoCloseable {
                     direction: both
                     roles: [owner]
                     devices: [%s]
-                    min-target-level: measured
-                    min-source-level: measured
-                """.formatted(vm, uuid, "ab".repeat(32), String.join(", ", devices));
+                    min-target-level: trusted
+                    min-source-level: trusted
+                """.formatted(version, vm, uuid, "ab".repeat(32), String.join(", ", devices));
         return new NimbusPolicySigner().sign(document, LEVELS, key).jws();
     }
 
@@ -150,7 +205,7 @@ public final class SecureAgent implements Environment, AutoCloseable {
 
     @Override
     public ItCenterLink itCenter() {
-        return null;
+        return enrolled.link();
     }
 
     private static PolicyServiceConfig policyConfig(KeyPair key) {

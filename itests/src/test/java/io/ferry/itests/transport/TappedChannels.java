@@ -25,6 +25,8 @@ final class TappedChannels implements AgentChannels {
     /** Cut a tunnel channel when it has sent this many bytes; 0: never. */
     volatile long cutAfter;
     volatile boolean cut;
+    /** Pause this long before each write into a tunnel channel (a slow network); 0: none. */
+    volatile long slowMillisPerWrite;
 
     TappedChannels(AgentChannels delegate, byte[] marker) {
         this.delegate = delegate;
@@ -67,6 +69,15 @@ final class TappedChannels implements AgentChannels {
                         cut = true;
                         c.close();
                         throw new IOException("channel cut by the test after " + sent + " bytes");
+                    }
+                    long slow = slowMillisPerWrite;
+                    if (slow > 0) {
+                        try {
+                            Thread.sleep(slow);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new java.io.InterruptedIOException("interrupted");
+                        }
                     }
                     c.output().write(b, off, len);
                 }

@@ -13,18 +13,25 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP forwarder between two agents that sees every byte on the wire, both ways, and searches
- * them for a marker (across read boundaries). What it sees is what anyone on the network sees.
+ * them for a marker (across read boundaries). What it sees is what anyone on the network sees. It
+ * is also the network's faults: {@link #cut()} breaks every connection (and, while {@link #down},
+ * refuses new ones), {@link #tamperAfter} flips one byte of the stream towards the target.
  */
-final class TcpTap implements Closeable {
+public final class TcpTap implements Closeable {
 
     private final ServerSocket listener;
-    private final int targetPort;
+    private volatile int targetPort;
+    /** While true, the link is down: new connections are closed at once. */
+    volatile boolean down;
+    /** Flip one byte of a connection's traffic towards the target once it has carried this many bytes; 0: never. */
+    volatile long tamperAfter;
+    volatile boolean tampered;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     final AtomicLong bytes = new AtomicLong();
     final AtomicLong connections = new AtomicLong();
     final MarkerScan scan;
 
-    TcpTap(int targetPort, byte[] marker) throws IOException {
+    public TcpTap(int targetPort, byte[] marker) throws IOException {
         this.targetPort = targetPort;
         this.scan = new MarkerScan(marker);
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -33,37 +40,65 @@ final class TcpTap implements Closeable {
         t.start();
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
+    }
+
+    /** Points the tap at another port (the agent restarted on a new one). */
+    void retarget(int port) {
+        targetPort = port;
+    }
+
+    /** Breaks every open connection, as a pulled cable or a router's reset would. */
+    void cut() {
+        sockets.forEach(TcpTap::close);
+        sockets.clear();
     }
 
     private void acceptLoop() {
         while (!listener.isClosed()) {
             try {
                 Socket in = listener.accept();
-                Socket out = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                if (down) {
+                    close(in);
+                    continue;
+                }
+                Socket out;
+                try {
+                    out = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                } catch (IOException e) {
+                    close(in); // the agent is not there (killed): as a refused connection
+                    continue;
+                }
                 in.setTcpNoDelay(true);
                 out.setTcpNoDelay(true);
                 sockets.add(in);
                 sockets.add(out);
                 connections.incrementAndGet();
-                pump(in, out);
-                pump(out, in);
+                pump(in, out, true);
+                pump(out, in, false);
             } catch (IOException e) {
                 return;
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean towardsTarget) {
         Thread t = new Thread(() -> {
             MarkerScan.Stream stream = scan.stream();
             byte[] buffer = new byte[64 * 1024];
+            long carried = 0;
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) != -1) {
                     stream.feed(buffer, 0, n);
                     bytes.addAndGet(n);
+                    long limit = tamperAfter;
+                    if (towardsTarget && limit > 0 && carried < limit && carried + n >= limit && !tampered) {
+                        tampered = true;
+                        buffer[(int) (limit - carried - 1)] ^= 0x01; // one bit of a TLS record
+                    }
+                    carried += n;
                     out.write(buffer, 0, n);
                 }
             } catch (IOException ignored) {

@@ -4,7 +4,7 @@
  * and, for the IT center's side, {@link io.ferry.api.seal.Approvals}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.ferry.api.seal;
 
 import org.osgi.annotation.bundle.Export;

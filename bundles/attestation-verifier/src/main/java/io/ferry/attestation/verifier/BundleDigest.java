@@ -1,5 +1,7 @@
 package io.ferry.attestation.verifier;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +11,8 @@ import java.util.Collection;
 import java.util.HexFormat;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.jar.Attributes;
+import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 
@@ -18,11 +22,14 @@ import java.util.zip.ZipInputStream;
  * not what runs), and whoever publishes reference values computes the same from the jar with
  * {@link #ofJar}. The digest is SHA-256 of {@code "ferry-bundle-v1\0"} followed, for every file entry
  * (directories skipped) in increasing order of its name's UTF-8 bytes, by: the name in UTF-8, a zero byte,
- * the SHA-256 of the content (names hold no zero byte, so the framing is unambiguous). Re-zipping a jar does not change it; changing,
+ * the SHA-256 of the content (names hold no zero byte, so the framing is unambiguous); the manifest's content is
+ * taken without the {@code Bundle-UpdateLocation} header Karaf adds on an in-place update
+ * ({@link #canonicalManifest}). Re-zipping a jar does not change it; changing,
  * adding or removing any entry does.
  */
 public final class BundleDigest {
 
+    static final String MANIFEST = "META-INF/MANIFEST.MF";
     static final byte[] PREFIX = "ferry-bundle-v1\0".getBytes(StandardCharsets.US_ASCII);
     /** A bundle has more entries than that only if it is built to exhaust the verifier. */
     public static final int MAX_ENTRIES = 100_000;
@@ -62,8 +69,12 @@ public final class BundleDigest {
                 if (in == null) {
                     throw new IOException("the entry " + name + " cannot be opened");
                 }
-                for (int n; (n = in.read(buffer)) > 0;) {
-                    content.update(buffer, 0, n);
+                if (name.equals(MANIFEST)) {
+                    content.update(canonicalManifest(in.readAllBytes()));
+                } else {
+                    for (int n; (n = in.read(buffer)) > 0;) {
+                        content.update(buffer, 0, n);
+                    }
                 }
             }
             md.update(nameBytes);
@@ -90,6 +101,25 @@ public final class BundleDigest {
             }
         }
         return of(content.keySet(), name -> new java.io.ByteArrayInputStream(content.get(name)));
+    }
+
+    /**
+     * The manifest as it counts for the digest: parsed, without {@code Bundle-UpdateLocation}, and written
+     * again. Karaf adds that header when it updates a bundle in place (a feature upgrade, bundle:update:
+     * BundleUtils.fixBundleWithUpdateLocation rewrites the manifest with it), so the bundle the framework
+     * holds differs from the published jar by exactly that header; everything else still counts. A
+     * manifest that does not parse counts as its bytes.
+     */
+    static byte[] canonicalManifest(byte[] bytes) {
+        try {
+            Manifest m = new Manifest(new ByteArrayInputStream(bytes));
+            m.getMainAttributes().remove(new Attributes.Name("Bundle-UpdateLocation"));
+            ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length);
+            m.write(out);
+            return out.toByteArray();
+        } catch (IOException | RuntimeException e) {
+            return bytes;
+        }
     }
 
     private static MessageDigest sha256() {

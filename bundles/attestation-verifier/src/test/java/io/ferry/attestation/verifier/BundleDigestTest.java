@@ -56,6 +56,31 @@ class BundleDigestTest {
         assertThat(BundleDigest.ofJar(new ByteArrayInputStream(jar(renamed, false, 9)))).isNotEqualTo(d);
     }
 
+    /** Karaf's in-place update (feature upgrade, bundle:update) rewrites the manifest with Bundle-UpdateLocation. */
+    @Test
+    void karafsUpdateLocationHeaderDoesNotCountButEveryOtherHeaderDoes() throws Exception {
+        String manifest = "Manifest-Version: 1.0\r\nBundle-SymbolicName: io.ferry.x\r\nBundle-Version: 0.1.1\r\n"
+                + "Import-Package: io.ferry.api.protection;version=\"[1.1,2)\",org.osgi.framework;version=\"[1.10,2)\"\r\n\r\n";
+        Map<String, String> published = new LinkedHashMap<>();
+        published.put("META-INF/MANIFEST.MF", manifest);
+        published.put("x/A.class", "code");
+        String d = BundleDigest.ofJar(new ByteArrayInputStream(jar(published, true, 9)));
+
+        java.util.jar.Manifest m = new java.util.jar.Manifest(new ByteArrayInputStream(manifest.getBytes()));
+        m.getMainAttributes().putValue("Bundle-UpdateLocation", "mvn:io.ferry/ferry-hypervisor-protection/0.1.1");
+        ByteArrayOutputStream rewritten = new ByteArrayOutputStream();
+        m.write(rewritten);
+        Map<String, String> updated = new LinkedHashMap<>(published);
+        updated.put("META-INF/MANIFEST.MF", rewritten.toString());
+        assertThat(updated.get("META-INF/MANIFEST.MF")).contains("Bundle-UpdateLocation");
+        assertThat(BundleDigest.of(updated.keySet(), n -> new ByteArrayInputStream(updated.get(n).getBytes())))
+                .isEqualTo(d);
+
+        Map<String, String> otherVersion = new LinkedHashMap<>(published);
+        otherVersion.put("META-INF/MANIFEST.MF", manifest.replace("0.1.1", "0.1.2"));
+        assertThat(BundleDigest.ofJar(new ByteArrayInputStream(jar(otherVersion, true, 9)))).isNotEqualTo(d);
+    }
+
     @Test
     void duplicateAndNulNamesAreRefused() {
         assertThatThrownBy(() -> BundleDigest.of(java.util.List.of("a", "a"), n -> new ByteArrayInputStream(new byte[0])))

@@ -45,7 +45,7 @@ import io.ferry.api.channel.ChannelHandler;
  * The agent's channel endpoint: accepts mutual-TLS channels on the configured port and hands
  * each to the {@link ChannelHandler} registered for its purpose; opens channels to other agents.
  */
-@Component(service = AgentChannels.class, configurationPid = "io.ferry.channel")
+@Component(service = AgentChannels.class, configurationPid = "io.ferry.channel", immediate = true)
 @Designate(ocd = ChannelConfig.class)
 public final class TlsAgentChannels implements AgentChannels {
 

@@ -24,6 +24,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.security.SecureRandom;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
@@ -66,17 +68,28 @@ final class BackupStore {
     private static final Pattern VM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final Pattern TARGET = Pattern.compile("[a-z]{1,8}[a-z0-9]{0,8}");
     private static final String MANIFEST = "manifest.properties";
+    /** The name ending of an encrypted disk base. */
+    static final String LUKS = ".luks.qcow2";
 
     private final Path root;
     private final DiskTool disks;
     private final long maxBytes;
     private final StepHook hook;
+    /** The VM keys (for the encrypted disk bases) by VM; null when not available (yet). */
+    private final Function<String, byte[]> keys;
+    private final SecureRandom random = new SecureRandom();
 
     BackupStore(Path root, DiskTool disks, long maxBytes, StepHook hook) throws IOException {
+        this(root, disks, maxBytes, hook, vm -> null);
+    }
+
+    BackupStore(Path root, DiskTool disks, long maxBytes, StepHook hook, Function<String, byte[]> keys)
+            throws IOException {
         this.root = Files.createDirectories(root);
         this.disks = disks;
         this.maxBytes = maxBytes;
         this.hook = hook;
+        this.keys = keys;
         try (DirectoryStream<Path> vms = Files.newDirectoryStream(root)) {
             for (Path dir : vms) {
                 if (Files.isDirectory(dir) && VM.matcher(dir.getFileName().toString()).matches()) {
@@ -212,6 +225,15 @@ final class BackupStore {
 
     /** As {@link #receive(String, InputStream, byte[])}, from the agent {@code peer} (null: any), which must be the one that took it. */
     synchronized StoredCheckpoint receive(String vm, String peer, InputStream in, byte[] vmKey) {
+        return receive(vm, peer, in, vmKey, h -> { });
+    }
+
+    /**
+     * As {@link #receive(String, String, InputStream, byte[])}, with {@code authorize} called on the
+     * header (after the format checks, before anything is written): it throws to refuse the sender.
+     */
+    synchronized StoredCheckpoint receive(String vm, String peer, InputStream in, byte[] vmKey,
+            java.util.function.Consumer<Header> authorize) {
         checkVm(vm);
         Path dir = dir(vm);
         Path incoming = dir.resolve("incoming");
@@ -227,6 +249,7 @@ final class BackupStore {
             throw new CheckpointException(Reason.REJECTED, "checkpoint of " + vm + " taken by " + header.primary()
                     + " but sent by " + peer);
         }
+        authorize.accept(header);
         List<Path> temporary = new ArrayList<>();
         try {
             Files.createDirectories(incoming);
@@ -244,16 +267,44 @@ final class BackupStore {
             Map<String, Path> full = new LinkedHashMap<>();
             Map<String, Path> deltas = new LinkedHashMap<>();
             boolean[] seen = new boolean[2];
+            byte[][] xmlBytes = new byte[1][];
+            Path rebuilt = incoming.resolve(stem + ".mem");
+            boolean[] memoryDelta = new boolean[1];
             try (InputStream stored = new BufferedInputStream(Files.newInputStream(part), 1 << 16)) {
                 CheckpointReader.read(stored, vmKey, null, (type, name, length, data) -> {
                     switch (type) {
                         case XML -> {
                             seen[0] = true;
-                            data.readAllBytes();
+                            xmlBytes[0] = data.readAllBytes();
                         }
                         case MEMORY -> {
+                            if (seen[1]) {
+                                throw new CorruptCheckpointException("two memory images");
+                            }
                             seen[1] = true;
                             data.transferTo(OutputStream.nullOutputStream());
+                        }
+                        case MEMORY_DELTA -> {
+                            // rebuilt here from the latest's image; kept whole (re-sealed) once verified
+                            if (seen[1]) {
+                                throw new CorruptCheckpointException("two memory images");
+                            }
+                            seen[1] = true;
+                            memoryDelta[0] = true;
+                            Manifest now = current.orElseThrow(
+                                    () -> new CorruptCheckpointException("a memory delta with no checkpoint here"));
+                            if (header.baseSequence() != now.sequence() || !name.equals(Long.toString(now.sequence()))) {
+                                throw new CorruptCheckpointException("a memory delta on checkpoint " + name
+                                        + ", the latest here is " + now.sequence());
+                            }
+                            Path previous = incoming.resolve(stem + ".previous.mem");
+                            temporary.add(previous);
+                            temporary.add(rebuilt);
+                            memoryImage(dir.resolve(now.checkpoint()), vmKey, previous);
+                            try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(rebuilt), 1 << 16)) {
+                                MemoryDelta.apply(previous, data, o, maxBytes);
+                            }
+                            Files.delete(previous);
                         }
                         case DISK_FULL, DISK_DELTA -> {
                             if (!TARGET.matcher(name).matches() || full.containsKey(name) || deltas.containsKey(name)) {
@@ -262,6 +313,14 @@ final class BackupStore {
                             Path file = incoming.resolve(stem + "-" + name + (type == Section.DISK_FULL ? ".full" : ".delta"));
                             temporary.add(file);
                             Files.copy(data, file, StandardCopyOption.REPLACE_EXISTING);
+                            if (type == Section.DISK_FULL) {
+                                // the base is kept encrypted (qcow2 LUKS) under a key derived from the VM key
+                                Path encrypted = incoming.resolve(stem + "-" + name + ".luks");
+                                temporary.add(encrypted);
+                                disks.encrypt(file, encrypted, Sealing.diskPassphrase(vmKey));
+                                Files.delete(file);
+                                file = encrypted;
+                            }
                             (type == Section.DISK_FULL ? full : deltas).put(name, file);
                         }
                         default -> throw new CorruptCheckpointException("unexpected section " + type);
@@ -289,6 +348,23 @@ final class BackupStore {
                 disks.rebaseUnsafe(d.getValue(), dir.resolve(bases.get(d.getKey())));
                 fsync(d.getValue());
             }
+            if (memoryDelta[0]) {
+                // kept self-contained: the XML and the rebuilt memory image, sealed again under a fresh salt
+                Path whole = incoming.resolve(stem + ".fck.whole");
+                temporary.add(whole);
+                Header kept = new Header(header.vm(), header.primary(), header.sequence(), header.baseSequence(),
+                        header.epoch(), header.takenAtMillis(), header.compression(), -1, salt());
+                try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(whole), 1 << 16);
+                        InputStream m = new BufferedInputStream(Files.newInputStream(rebuilt), 1 << 16)) {
+                    CheckpointWriter w = new CheckpointWriter(o, kept, vmKey, null);
+                    w.section(Section.XML, "", xmlBytes[0]);
+                    w.section(Section.MEMORY, "", m, Files.size(rebuilt));
+                    w.finish();
+                }
+                Files.delete(rebuilt);
+                fsync(whole);
+                move(whole, part);
+            }
             hook.reached(Step.VERIFIED);
 
             // move the parts in under names no live manifest uses
@@ -297,7 +373,7 @@ final class BackupStore {
             Map<String, String> newDisks = new TreeMap<>(header.baseSequence() >= 0 ? bases : Map.of());
             Map<String, String> pending = new TreeMap<>();
             for (Map.Entry<String, Path> f : full.entrySet()) {
-                String name = "disk-" + f.getKey() + "-" + header.sequence() + ".qcow2";
+                String name = "disk-" + f.getKey() + "-" + header.sequence() + LUKS;
                 move(f.getValue(), dir.resolve(name));
                 newDisks.put(f.getKey(), name);
             }
@@ -313,7 +389,7 @@ final class BackupStore {
                     header.compression(), checkpointName, newDisks, pending, "BACKUP");
             writeManifest(dir, next);
             hook.reached(Step.MANIFEST_WRITTEN);
-            complete(dir, next, hook);
+            complete(dir, next, hook, vmKey);
             return stored(vm, next);
         } catch (CorruptCheckpointException e) {
             deleteAll(temporary);
@@ -357,11 +433,20 @@ final class BackupStore {
     }
 
     /** After the manifest moved: commit pending deltas into the bases, then drop what no manifest names. */
-    private void complete(Path dir, Manifest m, StepHook hook) throws IOException {
+    private void complete(Path dir, Manifest m, StepHook hook, byte[] vmKey) throws IOException {
         if (!m.pending().isEmpty()) {
+            boolean encrypted = m.disks().values().stream().anyMatch(f -> f.endsWith(LUKS));
+            if (encrypted && vmKey == null) {
+                LOG.warning("the key of " + m.vm() + " is not available (yet): its pending disk deltas stay pending");
+                return;
+            }
             hook.reached(Step.COMMITTING);
-            for (String delta : m.pending().values()) {
-                disks.commit(dir.resolve(delta));
+            for (Map.Entry<String, String> delta : m.pending().entrySet()) {
+                if (m.disks().getOrDefault(delta.getKey(), "").endsWith(LUKS)) {
+                    disks.commitEncrypted(dir.resolve(delta.getValue()), Sealing.diskPassphrase(vmKey));
+                } else {
+                    disks.commit(dir.resolve(delta.getValue()));
+                }
             }
             for (String base : m.disks().values()) {
                 fsync(dir.resolve(base));
@@ -370,6 +455,12 @@ final class BackupStore {
             m = m.withPending(Map.of());
             writeManifest(dir, m);
         }
+        clean(dir, m);
+        hook.reached(Step.CLEANED);
+    }
+
+    /** Removes the files the manifest does not name. */
+    private static void clean(Path dir, Manifest m) throws IOException {
         Set<String> keep = new HashSet<>(m.disks().values());
         keep.addAll(m.pending().values());
         keep.add(m.checkpoint());
@@ -381,7 +472,6 @@ final class BackupStore {
                 }
             }
         }
-        hook.reached(Step.CLEANED);
     }
 
     /** At start: finish what a crash interrupted, drop partial receptions. */
@@ -399,7 +489,15 @@ final class BackupStore {
             if (!m.get().pending().isEmpty()) {
                 LOG.info("completing checkpoint " + m.get().sequence() + " of " + m.get().vm() + " after a restart");
             }
-            complete(dir, m.get(), StepHook.NONE);
+            byte[] key = null;
+            if (!m.get().pending().isEmpty()) {
+                try {
+                    key = keys.apply(m.get().vm());
+                } catch (RuntimeException e) {
+                    LOG.warning("no key for " + m.get().vm() + " at start: " + e.getMessage());
+                }
+            }
+            complete(dir, m.get(), StepHook.NONE, key);
         }
     }
 
@@ -416,6 +514,13 @@ final class BackupStore {
                 () -> new CheckpointException(Reason.NOT_FOUND, "no complete checkpoint of " + vm + " here"));
         Path dir = dir(vm);
         try {
+            if (!m.pending().isEmpty()) {
+                complete(dir, m, StepHook.NONE, vmKey);
+                m = manifest(vm).orElseThrow();
+                if (!m.pending().isEmpty()) {
+                    throw new IOException("disk deltas of " + vm + " could not be committed");
+                }
+            }
             Files.createDirectories(work);
             Path memory = work.resolve(vm + "-" + m.sequence() + ".mem");
             String[] xml = new String[1];
@@ -428,14 +533,25 @@ final class BackupStore {
                     }
                 });
             }
-            // the VM runs from the base files where they are: one atomic manifest change hands them over
+            // the VM runs from its disks in the store: plain copies of the encrypted bases (QEMU would need a
+            // libvirt secret to open them encrypted); one atomic manifest change hands them over
             Map<String, Path> diskFiles = new TreeMap<>();
+            Map<String, String> running = new TreeMap<>();
             for (Map.Entry<String, String> d : m.disks().entrySet()) {
-                diskFiles.put(d.getKey(), dir.resolve(d.getValue()).toAbsolutePath());
+                String name = d.getValue();
+                if (name.endsWith(LUKS)) {
+                    String plain = "run-" + d.getKey() + "-" + m.sequence() + ".qcow2";
+                    disks.decrypt(dir.resolve(name), dir.resolve(plain), Sealing.diskPassphrase(vmKey));
+                    fsync(dir.resolve(plain));
+                    name = plain;
+                }
+                running.put(d.getKey(), name);
+                diskFiles.put(d.getKey(), dir.resolve(name).toAbsolutePath());
             }
             Manifest recovered = new Manifest(vm, m.primary(), m.sequence(), newEpoch, m.takenAtMillis(),
-                    m.compression(), m.checkpoint(), m.disks(), Map.of(), "RECOVERED");
+                    m.compression(), m.checkpoint(), running, Map.of(), "RECOVERED");
             writeManifest(dir, recovered);
+            clean(dir, recovered);
             return new Recovery(stored(vm, recovered), xml[0], memory, diskFiles);
         } catch (CorruptCheckpointException e) {
             throw new CheckpointException(Reason.REJECTED, "the stored checkpoint of " + vm + " does not verify: "
@@ -444,6 +560,23 @@ final class BackupStore {
             throw new CheckpointException(Reason.UNAVAILABLE, "cannot read the checkpoint of " + vm + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** Decrypts the memory image of a stored checkpoint file into {@code target} (verifying the whole file). */
+    private static void memoryImage(Path checkpoint, byte[] vmKey, Path target) throws IOException {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(checkpoint), 1 << 16)) {
+            CheckpointReader.read(in, vmKey, null, (type, name, length, data) -> {
+                if (type == Section.MEMORY) {
+                    Files.copy(data, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            });
+        }
+    }
+
+    private byte[] salt() {
+        byte[] s = new byte[16];
+        random.nextBytes(s);
+        return s;
     }
 
     /** Forgets a VM (after it was recovered and moved on, or when its protection ended). */

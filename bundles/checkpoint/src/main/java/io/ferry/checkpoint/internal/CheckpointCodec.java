@@ -29,6 +29,18 @@ public final class CheckpointCodec {
         return w.finish();
     }
 
+    /** The memory delta (see MemoryDelta) that turns {@code previous} into {@code next}; returns its length. */
+    public static long memoryDelta(java.nio.file.Path previous, java.nio.file.Path next, java.nio.file.Path out)
+            throws IOException {
+        return MemoryDelta.encode(previous, next, out);
+    }
+
+    /** Rebuilds {@code next} from {@code previous} and a memory delta, verifying it. */
+    public static void applyMemoryDelta(java.nio.file.Path previous, InputStream delta, OutputStream next)
+            throws IOException {
+        MemoryDelta.apply(previous, delta, next, Long.MAX_VALUE);
+    }
+
     /** Reads and verifies such a checkpoint, writing the memory image to {@code memory}. */
     public static void read(InputStream in, byte[] key, byte[] dictionary, OutputStream memory) throws IOException {
         CheckpointReader.read(in, key, s -> dictionary, (type, name, length, data) -> {

@@ -79,6 +79,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
     private final DiskTool disks;
     private final Path work;
     private final ScheduledExecutorService scheduler;
+    private final SenderCheck senders;
     private final SecureRandom random = new SecureRandom();
 
     private final Map<String, Primary> primaries = new ConcurrentHashMap<>();
@@ -109,7 +110,8 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         String data = System.getProperty("karaf.data", "data");
         this.disks = new DiskTool(config.qemu_img());
         this.store = new BackupStore(Path.of(config.store_dir().isBlank() ? data + "/ferry/checkpoint/store"
-                : config.store_dir()), disks, config.max_checkpoint_bytes(), BackupStore.StepHook.NONE);
+                : config.store_dir()), disks, config.max_checkpoint_bytes(), BackupStore.StepHook.NONE,
+                vm -> seal.list().contains(keyName(vm)) ? seal.get(keyName(vm)) : null);
         this.work = Files.createDirectories(Path.of(config.work_dir().isBlank() ? data + "/ferry/checkpoint/work"
                 : config.work_dir()));
         this.scheduler = Executors.newScheduledThreadPool(4, r -> {
@@ -117,7 +119,10 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             t.setDaemon(true);
             return t;
         });
+        this.senders = new SenderCheck(work.resolve("pairings"), leases, this::availabilityFirst, scheduler,
+                java.time.Clock.systemUTC(), Duration.ofSeconds(Math.max(1, Math.min(5, config.lease_ttl_s() / 3))));
         scheduler.scheduleWithFixedDelay(this::detectFailures, 1000, 1000, TimeUnit.MILLISECONDS);
+        scheduler.schedule(this::resumePrimaries, 500, TimeUnit.MILLISECONDS);
     }
 
     @Deactivate
@@ -176,6 +181,11 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         return "availability".equalsIgnoreCase(config.itcenter_unreachable());
     }
 
+    /** The primary's copy of the last confirmed checkpoint's memory image, the base of the next memory delta. */
+    private Path previousMemory(String vm) {
+        return work.resolve(vm + ".previous.mem");
+    }
+
     static String keyName(String vm) {
         return "checkpoint." + vm;
     }
@@ -214,6 +224,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         long latest = handKey(settings, epoch, key);
         Primary p = new Primary(settings, epoch, key, latest + 1);
         primaries.put(vm, p);
+        remember(settings);
         p.start();
         leases.audit("checkpoint.enabled", vm, "backup " + settings.backup() + ", every " + settings.interval()
                 + ", " + settings.compression());
@@ -248,6 +259,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             return false;
         }
         p.stop();
+        forgetPrimary(vm);
         leases.audit("checkpoint.disabled", vm, "");
         return true;
     }
@@ -294,6 +306,11 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
 
         void stop() {
             stopped = true;
+            try {
+                Files.deleteIfExists(previousMemory(settings.vm()));
+            } catch (IOException e) {
+                LOG.fine("cannot remove the previous memory image of " + settings.vm() + ": " + e.getMessage());
+            }
             if (checkpoints != null) {
                 checkpoints.cancel(false);
             }
@@ -365,8 +382,21 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                     out.writeUTF(vm);
                     CheckpointWriter w = new CheckpointWriter(out, header, key, null);
                     w.section(Section.XML, "", xml.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    try (InputStream m = new BufferedInputStream(Files.newInputStream(memory), 1 << 16)) {
-                        w.section(Section.MEMORY, "", m, Files.size(memory));
+                    Path previousMemory = previousMemory(vm);
+                    long memoryBytes = Files.size(memory);
+                    long memorySection = memoryBytes;
+                    if (!full && Files.exists(previousMemory) && MemoryDelta.fits(previousMemory, memory)) {
+                        // only what changed since the previous checkpoint's image (see MemoryDelta)
+                        Path delta = work.resolve(vm + "-" + sequence + ".mdelta");
+                        temporary.add(delta);
+                        memorySection = MemoryDelta.encode(previousMemory, memory, delta);
+                        try (InputStream m = new BufferedInputStream(Files.newInputStream(delta), 1 << 16)) {
+                            w.section(Section.MEMORY_DELTA, Long.toString(sequence - 1), m, memorySection);
+                        }
+                    } else {
+                        try (InputStream m = new BufferedInputStream(Files.newInputStream(memory), 1 << 16)) {
+                            w.section(Section.MEMORY, "", m, memoryBytes);
+                        }
                     }
                     for (DomainDisks.Disk d : before) {
                         Path part = d.active();
@@ -382,7 +412,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                         }
                     }
                     sent = w.finish();
-                    raw = w.rawBytes();
+                    raw = w.rawBytes() - memorySection + memoryBytes;
                     out.flush();
                     DataInputStream in = new DataInputStream(c.input());
                     String answer = in.readUTF();
@@ -392,8 +422,15 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                     }
                 }
                 confirmed = sequence;
+                if (settings.incremental()) {
+                    // the base of the next memory delta (the backup has the same image in this checkpoint)
+                    Files.move(memory, previousMemory(vm), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
                 long duration = (System.nanoTime() - started) / 1_000_000;
                 return new CheckpointRecord(vm, sequence, epoch, takenAt, raw, sent, duration, pause, !full);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(previousMemory(vm));
+                throw e;
             } finally {
                 // the frozen overlays go into their bases whether or not the backup has them: a failed one
                 // makes the next checkpoint whole
@@ -500,6 +537,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                 LOG.warning("cannot stop " + vm + ": " + e.getMessage());
             }
             lastError = "fenced: " + why;
+            forgetPrimary(vm);
             leases.audit("checkpoint.fenced", vm, why);
         }
 
@@ -507,6 +545,148 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             byte[] s = new byte[16];
             random.nextBytes(s);
             return s;
+        }
+    }
+
+    // ---------------------------------------------------------------- primaries across restarts
+
+    private Path primaryRecord(String vm) {
+        return work.resolve("primaries").resolve(vm + ".properties");
+    }
+
+    /** Writes down that this agent protects the VM, so that a restarted agent resumes or fences it. */
+    private void remember(CheckpointSettings s) {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("vm", s.vm());
+        p.setProperty("host", s.host());
+        p.setProperty("backup", s.backup().agentId() + "@" + s.backup().host() + ":" + s.backup().port());
+        p.setProperty("interval", Long.toString(s.interval().toMillis()));
+        p.setProperty("compression", s.compression().name());
+        p.setProperty("incremental", Boolean.toString(s.incremental()));
+        try {
+            Path file = primaryRecord(s.vm());
+            Files.createDirectories(file.getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            try (java.io.OutputStream o = Files.newOutputStream(tmp)) {
+                p.store(o, "Ferry checkpoints: this agent is the primary of " + s.vm());
+            }
+            BackupStore.fsync(tmp);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            LOG.warning("cannot record the protection of " + s.vm() + ": " + e.getMessage());
+        }
+    }
+
+    private void forgetPrimary(String vm) {
+        try {
+            Files.deleteIfExists(primaryRecord(vm));
+        } catch (IOException e) {
+            LOG.warning("cannot remove the record of " + vm + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * After a restart of this agent: every VM it was primary of is checked against its lease. Still
+     * this agent's: protection resumes (the next checkpoint is whole). Moved to another agent (the
+     * backup recovered it meanwhile): the VM is stopped here. IT center or hypervisor not reachable
+     * yet: the VM is paused (safety) and the check is tried again.
+     */
+    private void resumePrimaries() {
+        Path dir = work.resolve("primaries");
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        boolean again = false;
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.properties")) {
+            for (Path f : files) {
+                java.util.Properties p = new java.util.Properties();
+                try (InputStream in = Files.newInputStream(f)) {
+                    p.load(in);
+                }
+                String vm = p.getProperty("vm");
+                if (vm == null || primaries.containsKey(vm)) {
+                    continue;
+                }
+                CheckpointSettings s = new CheckpointSettings(vm, p.getProperty("host"),
+                        io.ferry.api.channel.AgentAddress.parse(p.getProperty("backup")),
+                        Duration.ofMillis(Long.parseLong(p.getProperty("interval"))),
+                        io.ferry.api.checkpoint.Compression.valueOf(p.getProperty("compression")),
+                        Boolean.parseBoolean(p.getProperty("incremental")));
+                again |= !resumePrimary(s);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot read the recorded primaries: " + e.getMessage(), e);
+            again = true;
+        }
+        if (again) {
+            scheduler.schedule(this::resumePrimaries, 2, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Returns false to be tried again. */
+    private boolean resumePrimary(CheckpointSettings s) {
+        String vm = s.vm();
+        Hypervisor h = hypervisors.apply(s.host());
+        if (h == null) {
+            return false;
+        }
+        try {
+            if (!h.exists(vm) || !h.domain(vm).state().isActive()) {
+                LOG.info(vm + " no longer runs on " + s.host() + ": its protection ends");
+                forgetPrimary(vm);
+                return true;
+            }
+            LeaseClient.Lease l;
+            try {
+                l = leases.get(vm);
+            } catch (CheckpointException e) {
+                if (e.reason() == Reason.NOT_FOUND) {
+                    l = new LeaseClient.Lease(vm, null, 0, true);
+                } else {
+                    throw e;
+                }
+            }
+            if (l.holder() != null && !channels.agentId().equals(l.holder())) {
+                LOG.warning("the lease of " + vm + " moved to " + l.holder() + " (epoch " + l.epoch()
+                        + ") while this agent was down: stopping it here");
+                h.stop(vm, true);
+                forgetPrimary(vm);
+                leases.audit("checkpoint.fenced", vm, "lease at " + l.holder() + " epoch " + l.epoch()
+                        + " after the old primary's restart");
+                return true;
+            }
+            if (h.domain(vm).state() == DomainState.PAUSED) {
+                h.resume(vm);
+            }
+            enable(s);
+            LOG.info("protection of " + vm + " resumed after a restart");
+            return true;
+        } catch (CheckpointException e) {
+            if (e.reason() == Reason.FENCED) {
+                LOG.warning("not resuming " + vm + ": " + e.getMessage() + "; stopping it here");
+                try {
+                    h.stop(vm, true);
+                } catch (RuntimeException x) {
+                    LOG.warning("cannot stop " + vm + ": " + x.getMessage());
+                }
+                forgetPrimary(vm);
+                return true;
+            }
+            if (!availabilityFirst()) {
+                try {
+                    if (h.domain(vm).state() == DomainState.RUNNING) {
+                        h.suspend(vm);
+                        LOG.warning("lease of " + vm + " unknown after a restart (" + e.getMessage() + "): paused");
+                    }
+                } catch (RuntimeException x) {
+                    LOG.warning("cannot pause " + vm + ": " + x.getMessage());
+                }
+            }
+            return false;
+        } catch (RuntimeException e) {
+            LOG.warning("cannot resume the protection of " + vm + " yet: " + e.getMessage());
+            return false;
         }
     }
 
@@ -521,6 +701,11 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
 
     // ---------------------------------------------------------------- backup
 
+    /**
+     * The backup's side. {@code KEY}, {@code CHECKPOINT} and {@code HEARTBEAT} for a VM are accepted
+     * only from the VM's paired primary holding its lease at the epoch it claims ({@link SenderCheck});
+     * a refusal leaves the key, the stored checkpoints and the failure detection as they were.
+     */
     @Override
     public void accept(Channel channel) throws IOException {
         DataInputStream in = new DataInputStream(new BufferedInputStream(channel.input(), 1 << 16));
@@ -536,6 +721,8 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                 }
                 if (store.recovered(vm)) {
                     out.writeUTF("FENCED: " + vm + " was recovered here");
+                } else if (!authorized(SenderCheck.KEY, vm, channel.peerAgentId(), epoch, out)) {
+                    // refused: answered, nothing stored
                 } else {
                     seal.put(keyName(vm), key);
                     heartbeats.put(vm, new Beat(channel.peerAgentId(), epoch, -1, Instant.now()));
@@ -547,8 +734,13 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             case "CHECKPOINT" -> {
                 String vm = in.readUTF();
                 try {
+                    String peer = channel.peerAgentId();
+                    // a foreign sender is refused before the key is even read; the lease is checked on the
+                    // header's epoch before anything is stored
+                    senders.requirePaired(SenderCheck.CHECKPOINT, vm, peer);
                     byte[] key = seal.get(keyName(vm));
-                    StoredCheckpoint s = store.receive(vm, channel.peerAgentId(), in, key);
+                    StoredCheckpoint s = store.receive(vm, peer, in, key,
+                            h -> senders.authorize(SenderCheck.CHECKPOINT, vm, peer, h.epoch()));
                     out.writeUTF("OK");
                     out.flush();
                     LOG.fine("checkpoint " + s.sequence() + " of " + vm + " stored");
@@ -573,10 +765,27 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                     }
                     long epoch = in.readLong();
                     long sequence = in.readLong();
+                    try {
+                        senders.authorize(SenderCheck.HEARTBEAT, vm, channel.peerAgentId(), epoch);
+                    } catch (CheckpointException e) {
+                        continue; // logged and audited; the VM's failure detection is not touched
+                    }
                     heartbeats.put(vm, new Beat(channel.peerAgentId(), epoch, sequence, Instant.now()));
                 }
             }
             default -> throw new IOException("unknown checkpoint message " + type);
+        }
+    }
+
+    /** Checks a KEY's sender; on refusal answers it and returns false. */
+    private boolean authorized(String kind, String vm, String peer, long epoch, DataOutputStream out)
+            throws IOException {
+        try {
+            senders.authorize(kind, vm, peer, epoch);
+            return true;
+        } catch (CheckpointException e) {
+            out.writeUTF("REFUSED: " + e.getMessage());
+            return false;
         }
     }
 
@@ -629,6 +838,14 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             String xml = DomainDisks.repoint(saved != null ? saved : r.domainXml(), r.disks());
             listener.progress("restoring " + vm + " on " + target, 60);
             h.restore(r.memory(), xml, false);
+            // a persistent definition on this host: the recovered VM outlives this agent (and its restarts)
+            listener.progress("defining " + vm + " on " + target, 90);
+            try {
+                h.define(xml);
+            } catch (RuntimeException e) {
+                LOG.warning(vm + " runs on " + target + " but could not be defined there (it stays transient): "
+                        + e.getMessage());
+            }
         } finally {
             try {
                 Files.deleteIfExists(r.memory());

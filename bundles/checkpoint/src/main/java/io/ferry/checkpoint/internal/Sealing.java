@@ -47,6 +47,23 @@ final class Sealing {
         }
     }
 
+    private static final byte[] DISK_LABEL = "ferry-checkpoint-disk-at-rest-v1"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** The passphrase of the backup's encrypted disk bases (qcow2 LUKS): HMAC-SHA256(VM key, label). */
+    static byte[] diskPassphrase(byte[] vmKey) {
+        if (vmKey == null || vmKey.length != 32) {
+            throw new IllegalArgumentException("a checkpoint key has 32 bytes");
+        }
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(vmKey, "HmacSHA256"));
+            return mac.doFinal(DISK_LABEL);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static byte[] sha256(byte[] data) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(data);

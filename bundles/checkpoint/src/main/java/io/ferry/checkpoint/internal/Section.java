@@ -11,7 +11,9 @@ enum Section {
     /** A disk's whole image (qcow2, no backing file), named by its target (vda). */
     DISK_FULL(3),
     /** A disk's writes since the base checkpoint (a qcow2 overlay), named by its target. */
-    DISK_DELTA(4);
+    DISK_DELTA(4),
+    /** The memory image as a {@link MemoryDelta} on the previous checkpoint's (named by its sequence). */
+    MEMORY_DELTA(5);
 
     final int code;
 

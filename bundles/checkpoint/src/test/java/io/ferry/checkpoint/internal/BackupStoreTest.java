@@ -49,15 +49,30 @@ class BackupStoreTest {
         root = tmp.resolve("store");
     }
 
-    private static void qemuIo(Path image, String command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("qemu-io", "-f", "qcow2", "-c", command, image.toString())
-                .redirectErrorStream(true).start();
+    private void qemuIo(Path image, String command) throws IOException, InterruptedException {
+        ProcessBuilder b;
+        if (image.getFileName().toString().endsWith(BackupStore.LUKS)) {
+            Path secret = tmp.resolve("secret.b64");
+            Files.write(secret, java.util.Base64.getEncoder().encode(Sealing.diskPassphrase(KEY)));
+            b = new ProcessBuilder("qemu-io", "--object", "secret,id=s0,file=" + secret, "--image-opts",
+                    "-c", command, "driver=qcow2,file.filename=" + image + ",encrypt.key-secret=s0");
+        } else {
+            b = new ProcessBuilder("qemu-io", "-f", "qcow2", "-c", command, image.toString());
+        }
+        Process p = b.redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor()).as(out).isZero();
     }
 
     /** The disk's first 256 KiB as the guest sees them. */
     private byte[] content(Path image) throws Exception {
+        if (image.getFileName().toString().endsWith(BackupStore.LUKS)) {
+            Path plain = tmp.resolve("plain-" + System.nanoTime() + ".qcow2");
+            tool.decrypt(image, plain, Sealing.diskPassphrase(KEY));
+            byte[] c = content(plain);
+            Files.delete(plain);
+            return c;
+        }
         Path raw = tmp.resolve("raw-" + System.nanoTime());
         tool.run("convert", "-U", "-O", "raw", image.toString(), raw.toString());
         byte[] all = Files.readAllBytes(raw);
@@ -120,7 +135,7 @@ class BackupStoreTest {
     }
 
     private BackupStore open(BackupStore.StepHook hook) throws IOException {
-        return new BackupStore(root, tool, LIMIT, hook);
+        return new BackupStore(root, tool, LIMIT, hook, vm -> KEY);
     }
 
     private Path baseOf(BackupStore store) throws IOException {
@@ -142,8 +157,22 @@ class BackupStoreTest {
         assertThat(store.latest("vm1").orElseThrow().sequence()).isEqualTo(3);
         try (var files = Files.list(root.resolve("vm1"))) {
             assertThat(files.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder("manifest.properties",
-                    "cp-3.fck", "disk-vda-1.qcow2", "incoming");
+                    "cp-3.fck", "disk-vda-1.luks.qcow2", "incoming");
         }
+        // the disk base at rest is encrypted (qcow2 LUKS): none of the guest's written patterns is in the file
+        byte[] base = Files.readAllBytes(baseOf(store));
+        for (int pattern : new int[] {0x11, 0x22, 0x33}) {
+            byte[] run = new byte[512];
+            Arrays.fill(run, (byte) pattern);
+            assertThat(indexOf(base, run)).as("pattern %x in the clear", pattern).isEqualTo(-1);
+        }
+        byte[] clearRun = new byte[512];
+        Arrays.fill(clearRun, (byte) 0x11);
+        assertThat(indexOf(Files.readAllBytes(primary.resolve("base.qcow2")), clearRun))
+                .as("the check can see a pattern in a plain image").isNotEqualTo(-1);
+        // and it cannot be opened without the key
+        assertThatThrownBy(() -> tool.decrypt(baseOf(store), tmp.resolve("nokey.qcow2"), new byte[32]))
+                .isInstanceOf(IOException.class);
         // at rest the memory image is encrypted: the clear memory is not in the stored file
         byte[] stored = Files.readAllBytes(root.resolve("vm1/cp-3.fck"));
         byte[] page = Arrays.copyOfRange(CheckpointFormatTest.memory(3, 100), 2 * 4096, 2 * 4096 + 64);
@@ -245,6 +274,51 @@ class BackupStoreTest {
         BackupStore store = open(BackupStore.StepHook.NONE);
         assertThat(store.latest("vm1").orElseThrow().sequence()).isEqualTo(3);
         assertThat(content(baseOf(store))).isEqualTo(h.disk3);
+    }
+
+    /** Checkpoint 2 carries its memory as a delta on 1's: stored whole and recovered as the primary had it. */
+    @Test
+    void aMemoryDeltaIsRebuiltOnTheLatestImageAndKeptWhole() throws Exception {
+        History h = new History();
+        BackupStore store = open(BackupStore.StepHook.NONE);
+        store.receive("vm1", new ByteArrayInputStream(h.cp1), KEY);
+        byte[] m1 = CheckpointFormatTest.memory(1, 100);
+        byte[] m2 = m1.clone();
+        for (int page : new int[] {3, 17, 50}) {
+            Arrays.fill(m2, page * 4096, page * 4096 + 300, (byte) 0x5a);
+        }
+        Path p1 = Files.write(tmp.resolve("m1"), m1);
+        Path p2 = Files.write(tmp.resolve("m2"), m2);
+        Path delta = tmp.resolve("d");
+        long size = MemoryDelta.encode(p1, p2, delta);
+        assertThat(size).isLessThan(m2.length / 20);
+
+        // a delta naming another base, and one whose image does not rebuild, are rejected
+        assertRejected(store, memoryDeltaCheckpoint(header(2, 1, 1), "0", Files.readAllBytes(delta), h.o1), KEY);
+        byte[] bad = Files.readAllBytes(delta);
+        bad[bad.length - 40] ^= 1;
+        assertRejected(store, memoryDeltaCheckpoint(header(2, 1, 1), "1", bad, h.o1), KEY);
+
+        store.receive("vm1", new ByteArrayInputStream(memoryDeltaCheckpoint(header(2, 1, 1), "1",
+                Files.readAllBytes(delta), h.o1)), KEY);
+        try (var files = Files.list(root.resolve("vm1/incoming"))) {
+            assertThat(files).as("no clear memory left behind").isEmpty();
+        }
+        assertThat(content(baseOf(store))).isEqualTo(h.disk2);
+        BackupStore.Recovery r = store.takeForRecovery("vm1", KEY, tmp.resolve("work"), 2);
+        assertThat(Files.readAllBytes(r.memory())).isEqualTo(m2);
+        assertThat(r.domainXml()).contains("<seq>2</seq>");
+    }
+
+    private static byte[] memoryDeltaCheckpoint(Header h, String base, byte[] delta, Path diskDelta) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CheckpointWriter w = new CheckpointWriter(out, h, KEY, null);
+        w.section(Section.XML, "", ("<domain><name>vm1</name><seq>" + h.sequence() + "</seq></domain>")
+                .getBytes(StandardCharsets.UTF_8));
+        w.section(Section.MEMORY_DELTA, base, delta);
+        w.section(Section.DISK_DELTA, "vda", Files.readAllBytes(diskDelta));
+        w.finish();
+        return out.toByteArray();
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {

@@ -20,6 +20,7 @@ import io.ferry.api.itcenter.AccessDeniedException;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.ItCenterException.Reason;
 import io.ferry.enrolment.internal.TestServer.Canned;
+import io.ferry.seal.testing.MemorySealStorage;
 
 class ItCenterLinkServiceTest {
 

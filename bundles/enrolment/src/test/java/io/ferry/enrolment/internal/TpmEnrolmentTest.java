@@ -22,6 +22,7 @@ import io.ferry.api.enrolment.EnrolmentRequest;
 import io.ferry.api.tpm.Tpm;
 import io.ferry.api.tpm.TpmPublic;
 import io.ferry.enrolment.internal.TestServer.Canned;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /**
  * The agent's enrolment up to the IT center's answers (the IT center's checks are EnrolmentServiceTest's,

@@ -248,9 +248,10 @@ public final class LibvirtHypervisor implements Hypervisor {
             }
             long wallMillis = (System.nanoTime() - started) / 1_000_000;
             JobStats done = completedStats(d, last.get());
-            // The domain now runs on the target and is persistent there; drop the stale definition here.
+            // The domain now runs on the target and is persistent there; drop the stale definition here,
+            // unless the caller keeps it until the target confirmed (it undefines it itself then).
             try {
-                if (d.isPersistent() == 1 && d.isActive() != 1) {
+                if (!options.keepSourceDefinition() && d.isPersistent() == 1 && d.isActive() != 1) {
                     d.undefine();
                 }
             } catch (LibvirtException ignored) {

@@ -40,4 +40,11 @@ public @interface AttestationConfig {
             + "add when the IT center's published releases name none (e.g. mvn:io.ferry/ferry-features/0.1.0/xml/features); "
             + "empty for none.")
     String features_repository() default "";
+
+    @AttributeDefinition(name = "Withdrawn releases", description = "Published releases whose reference values no "
+            + "longer count, e.g. after a flaw was found in them: a bundle measured at a withdrawn version has no "
+            + "reference value, so an agent that runs (or goes back to) it is below the highest level and the "
+            + "remediation names a newer release. Entries: a release as itcenter:releases prints it "
+            + "(feature/version), or component@version (several values, or comma-separated).")
+    String[] withdrawn() default {};
 }

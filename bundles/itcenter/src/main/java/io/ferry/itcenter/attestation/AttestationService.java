@@ -48,6 +48,7 @@ import io.ferry.api.itcenter.AuditEntry;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.Release;
 import io.ferry.api.itcenter.ReleaseRepository;
+import io.ferry.api.tpm.Pcr;
 import io.ferry.attestation.verifier.Expectation;
 import io.ferry.attestation.verifier.Verifier;
 import io.ferry.attestation.wire.AttestationJson;
@@ -70,7 +71,22 @@ public final class AttestationService implements Attestations {
 
     /** What the configuration says. */
     record Settings(AppraisalPolicy policy, int pcr, Duration nonceTtl, Map<String, String> featureOverrides,
-            String featuresRepository) {
+            String featuresRepository, Set<String> withdrawn) {
+
+        Settings(AppraisalPolicy policy, int pcr, Duration nonceTtl, Map<String, String> featureOverrides,
+                String featuresRepository) {
+            this(policy, pcr, nonceTtl, featureOverrides, featuresRepository, Set.of());
+        }
+
+        Settings {
+            withdrawn = Set.copyOf(withdrawn);
+        }
+
+        /** Whether a reference value belongs to a withdrawn release (by release name or component@version). */
+        boolean withdraws(ReferenceValue r) {
+            return !withdrawn.isEmpty() && (withdrawn.contains(r.release())
+                    || withdrawn.contains(r.component() + "@" + r.version()));
+        }
 
         static Settings of(AttestationConfig c) {
             SecurityLevels levels = new SecurityLevels(split(c.security_levels()));
@@ -87,7 +103,8 @@ public final class AttestationService implements Attestations {
             }
             return new Settings(new AppraisalPolicy(levels, c.unknown_level(), Set.copyOf(split(c.required_components())),
                     c.strict_history()), c.measurement_pcr(), Duration.ofSeconds(c.nonce_ttl_seconds()), overrides,
-                    c.features_repository().isBlank() ? null : c.features_repository().trim());
+                    c.features_repository().isBlank() ? null : c.features_repository().trim(),
+                    Set.copyOf(split(c.withdrawn())));
         }
 
         static List<String> split(String[] values) {
@@ -237,7 +254,7 @@ public final class AttestationService implements Attestations {
             record Known(String akPublic, List<ReferenceValue> references) {
             }
             Known known = store.transaction(t -> new Known(akPublic(t.connection(), agentId),
-                    referenceValues(t.connection())));
+                    referenceValues(t.connection()).stream().filter(r -> !settings.withdraws(r)).toList()));
             PublicKey ak = publicKey(known.akPublic());
             if (ak == null) {
                 verdict = new Verdict(levels().lowest(), false, List.of(new Reason(Code.BAD_SIGNATURE, null,
@@ -258,7 +275,8 @@ public final class AttestationService implements Attestations {
         boolean qualifies = required == null || levels().atLeast(verdict.level(), required);
         AttestationResult result = new AttestationResult(agentId, now, verdict, required, qualifies,
                 qualifies ? Remediation.NONE : remediation);
-        record(caller, peer, result);
+        // a genuine verdict proves the quoted PCR values: what seal approvals may sign for this agent
+        record(caller, peer, result, verdict.genuine() ? evidence.pcrs() : null);
         return result;
     }
 
@@ -363,7 +381,7 @@ public final class AttestationService implements Attestations {
         return null;
     }
 
-    private void record(String requester, boolean peer, AttestationResult result) {
+    private void record(String requester, boolean peer, AttestationResult result, List<Pcr> proved) {
         String json = AttestationJson.write(AttestationJson.toJson(result));
         if (json.length() > MAX_RESULT_CHARS) {
             Verdict v = result.verdict();
@@ -381,7 +399,7 @@ public final class AttestationService implements Attestations {
         store.transaction(t -> {
             Connection c = t.connection();
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO attestation (at, agent_id, requester, peer, "
-                    + "level, genuine, required_level, qualifies, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + "level, genuine, required_level, qualifies, result, pcrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setObject(1, odt(result.time()));
                 ps.setString(2, result.agentId());
                 ps.setString(3, requester);
@@ -391,6 +409,7 @@ public final class AttestationService implements Attestations {
                 ps.setString(7, result.requiredLevel());
                 ps.setBoolean(8, result.qualifies());
                 ps.setString(9, stored);
+                ps.setString(10, proved == null ? null : ProvedPcrs.format(proved));
                 ps.executeUpdate();
             }
             // the agent's own evidence, or anyone's genuine evidence (signed by its AK), is its state; a

@@ -48,9 +48,7 @@ final class HttpsEndpoint {
     /** Installs the trust provider, writes the key stores if needed, and configures pax-web. */
     static void configure(ConfigurationAdmin cm, CertificateAuthority ca, Path dir, List<String> hosts,
             String address, int port) {
-        if (Security.getProvider(AnyClientTrustProvider.NAME) == null) {
-            Security.addProvider(new AnyClientTrustProvider());
-        }
+        installProvider();
         AnyClientTrustProvider.acceptIssuer(ca.root());
         try {
             Path passFile = dir.resolve("server.pass");
@@ -90,6 +88,8 @@ final class HttpsEndpoint {
             wanted.put("org.ops4j.pax.web.ssl.clientauth.wanted", "true");
             wanted.put("org.ops4j.pax.web.ssl.clientauth.needed", "false");
             wanted.put("org.ops4j.pax.web.ssl.protocol", "TLSv1.3");
+            // the protocol above only picks the SSLContext; without this Jetty also accepts TLS 1.2
+            wanted.put("org.ops4j.pax.web.ssl.protocols.included", "TLSv1.3");
             Configuration config = cm.getConfiguration(PAX_WEB_PID, "?");
             Dictionary<String, Object> props = config.getProperties();
             if (props == null) {
@@ -110,8 +110,19 @@ final class HttpsEndpoint {
         }
     }
 
+    /** Installs the trust provider unless it is there (ProviderActivator installs it before pax-web starts). */
+    static synchronized void installProvider() {
+        if (Security.getProvider(AnyClientTrustProvider.NAME) == null) {
+            Security.addProvider(new AnyClientTrustProvider());
+        }
+    }
+
+    /**
+     * Nothing to undo here: the provider stays while the bundle is started (ProviderActivator removes it), so
+     * that pax-web can restart its connector from the persisted configuration at any time, e.g. when the
+     * component restarts or the distribution restarts.
+     */
     static void remove() {
-        Security.removeProvider(AnyClientTrustProvider.NAME);
     }
 
     private static boolean needsNewCertificate(Path keystore, String password, CertificateAuthority ca) {

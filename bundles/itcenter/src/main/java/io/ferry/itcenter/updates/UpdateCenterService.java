@@ -7,15 +7,21 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import io.ferry.api.itcenter.AuditEntry;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.ItCenterException.Reason;
+import io.ferry.api.itcenter.Release;
+import io.ferry.api.itcenter.ReleaseRepository;
 import io.ferry.api.updates.Update;
 import io.ferry.api.updates.UpdateCenter;
 import io.ferry.api.updates.UpdateState;
@@ -26,6 +32,11 @@ import io.ferry.itcenter.internal.Store;
  * agent's updater fetches its pending ones and reports each outcome. Every push and report is in
  * the audit log ({@code update.pushed}, {@code update.applied}, {@code update.failed}) in the same
  * transaction.
+ * <p>
+ * With the features repository running (issue 8), only published feature versions are pushed (their
+ * reference values are recorded, so the agent still attests trusted after installing them); without a
+ * version the latest published one is pushed, and without a repository the release's features
+ * repository, which the agent fetches from the IT center over HTTPS.
  */
 @Component(service = UpdateCenter.class)
 public final class UpdateCenterService implements UpdateCenter {
@@ -35,21 +46,56 @@ public final class UpdateCenterService implements UpdateCenter {
 
     private final Store store;
     private final Clock clock;
+    private final Supplier<List<Release>> releases;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile ReleaseRepository repository;
 
     @Activate
     public UpdateCenterService(@Reference Store store) {
-        this(store, Clock.systemUTC());
+        this.store = store;
+        this.clock = Clock.systemUTC();
+        this.releases = () -> {
+            ReleaseRepository r = repository;
+            return r == null ? null : r.releases();
+        };
     }
 
     UpdateCenterService(Store store, Clock clock) {
+        this(store, clock, () -> null);
+    }
+
+    /** For tests: the published releases given (null: no features repository). */
+    UpdateCenterService(Store store, Clock clock, Supplier<List<Release>> releases) {
         this.store = store;
         this.clock = clock;
+        this.releases = releases;
     }
 
     @Override
     public List<Update> push(String feature, String version, String repository, List<String> agents, String actor) {
         check(feature != null && FEATURE.matcher(feature).matches(), "feature: a Karaf feature name, not '" + feature + "'");
+        List<Release> published = releases.get();
+        if (published != null) {
+            // only what the IT center published (and so has reference values for); the latest when no version
+            List<Release> ofFeature = published.stream().filter(r -> r.feature().equals(feature)).toList();
+            String asked = version;
+            Optional<Release> release = asked == null || asked.isBlank()
+                    ? ofFeature.stream().reduce((a, b) -> b.publishedAt().isBefore(a.publishedAt()) ? a : b)
+                    : ofFeature.stream().filter(r -> r.version().equals(asked)).findFirst();
+            if (release.isEmpty()) {
+                throw new ItCenterException(Reason.CONFLICT, feature + (version == null || version.isBlank() ? ""
+                        : "/" + version) + " was never published (itcenter:publish): agents would not attest "
+                        + "trusted after installing it; nothing pushed");
+            }
+            version = release.get().version();
+            if (repository == null || repository.isBlank()) {
+                repository = release.get().repository();
+            }
+        }
         check(version != null && VERSION.matcher(version).matches(), "version: a feature version, not '" + version + "'");
+        String pushed = version;
         String repo = repository == null || repository.isBlank() ? null : repository.strip();
         if (repo != null) {
             check(repo.length() <= 1000 && repo.matches("(https?|mvn|file):\\S+"),
@@ -66,9 +112,9 @@ public final class UpdateCenterService implements UpdateCenter {
                 if (id.isEmpty()) {
                     throw new ItCenterException(Reason.NOT_FOUND, "no active agent " + a + ": nothing pushed");
                 }
-                Update u = table.insert(id.get(), feature, version, repo, actor, now);
+                Update u = table.insert(id.get(), feature, pushed, repo, actor, now);
                 t.appendAudit(new AuditEntry("update.pushed", id.get(), null, actor, "update " + u.id() + ": "
-                        + feature + "/" + version + (repo == null ? "" : " from " + repo)), now);
+                        + feature + "/" + pushed + (repo == null ? "" : " from " + repo)), now);
                 out.add(u);
             }
             return out;

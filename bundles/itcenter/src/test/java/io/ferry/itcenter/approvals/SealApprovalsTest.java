@@ -10,7 +10,11 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.sql.PreparedStatement;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
@@ -28,6 +32,7 @@ import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.seal.Approval;
 import io.ferry.api.seal.ApprovalRequest;
 import io.ferry.api.tpm.Pcr;
+import io.ferry.itcenter.attestation.ProvedPcrs;
 import io.ferry.itcenter.internal.ItCenterTestAccess;
 import io.ferry.itcenter.internal.Store;
 
@@ -120,6 +125,117 @@ class SealApprovalsTest {
         itCenter.revoke(agentId, "stolen", "a");
         assertThatThrownBy(() -> approvals.approve(agentId, request(0, 1), "a"))
                 .isInstanceOf(ItCenterException.class).hasMessageContaining("revoked");
+    }
+
+    // ---- approvals the agent asks for over REST: only what its latest verdict proved ----------------------
+
+    /** Records a verdict for the agent as AttestationService does; {@code pcrs} null when not genuine. */
+    private void verdict(String level, boolean genuine, Instant at, Pcr... pcrs) {
+        store.transaction(t -> {
+            try (PreparedStatement ps = t.connection().prepareStatement("INSERT INTO attestation (at, agent_id, "
+                    + "requester, peer, level, genuine, required_level, qualifies, result, pcrs) "
+                    + "VALUES (?, ?, ?, FALSE, ?, ?, NULL, TRUE, '{}', ?)")) {
+                ps.setObject(1, at.atOffset(ZoneOffset.UTC));
+                ps.setString(2, agentId);
+                ps.setString(3, agentId);
+                ps.setString(4, level);
+                ps.setBoolean(5, genuine);
+                ps.setString(6, genuine ? ProvedPcrs.format(List.of(pcrs)) : null);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    private List<String> refusals() {
+        return itCenter.audit(new AuditQuery(agentId, null, "approval.refused", null, 100)).stream()
+                .map(e -> e.detail()).toList();
+    }
+
+    @Test
+    void theAgentGetsAnApprovalForExactlyWhatItsLatestVerdictProvedWithRisingVersions() throws Exception {
+        verdict("trusted", true, Instant.now(), new Pcr(15, filled(9)), new Pcr(23, filled(1)));
+        Approval first = approvals.approveAttested(agentId, request(0, 1), "agent:" + agentId);
+        assertThat(first.pcrs()).containsExactly(new Pcr(23, filled(1)));
+        Signature s = Signature.getInstance("SHA256withECDSA");
+        s.initVerify(publicKey());
+        s.update(request(0, 1).signedMessage(first.version()));
+        assertThat(s.verify(first.signature())).isTrue();
+        // after an update: a new verdict proves the new value; the approval's version is above every earlier one
+        long console = approvals.approve(agentId, request(5, 1), "console:admin").version();
+        verdict("trusted", true, Instant.now(), new Pcr(23, filled(2)));
+        Approval second = approvals.approveAttested(agentId, request(0, 2), "agent:" + agentId);
+        assertThat(second.version()).isGreaterThan(console).isGreaterThan(first.version());
+        assertThat(approvals.approveAttested(agentId, request(40, 2), "agent:" + agentId).version()).isEqualTo(41);
+        assertThat(itCenter.audit(new AuditQuery(agentId, null, "approval.issued", null, 100)))
+                .filteredOn(e -> e.detail().contains("proved by attestation #")).hasSize(3);
+        assertThat(refusals()).isEmpty();
+    }
+
+    @Test
+    void pcrValuesTheLatestVerdictDidNotProveAreRefusedAndAudited() {
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, request(0, 1), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("never attested");
+        verdict("trusted", true, Instant.now(), new Pcr(23, filled(1)));
+        // another value than the one proved (e.g. an update the IT center never saw attested)
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, request(0, 2), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("is not what its latest verdict");
+        // a PCR the quote did not cover
+        ApprovalRequest withBoot = new ApprovalRequest(List.of(new Pcr(0, filled(0)), new Pcr(23, filled(1))),
+                0x01800100, filled(7), 0);
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, withBoot, "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("did not quote PCR 0");
+        // an older verdict proved it, the latest did not: only the latest counts
+        verdict("trusted", true, Instant.now(), new Pcr(23, filled(3)));
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, request(0, 1), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("not what its latest verdict");
+        // not genuine, below the level, too old
+        verdict("untrusted", false, Instant.now());
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, request(0, 3), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("not genuine");
+        verdict("measured", true, Instant.now(), new Pcr(23, filled(3)));
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, request(0, 3), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("below trusted");
+        verdict("trusted", true, Instant.now().minus(Duration.ofMinutes(11)), new Pcr(23, filled(3)));
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, request(0, 3), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("older than 10 minutes");
+        assertThat(refusals()).hasSize(7);
+        assertThat(itCenter.audit(new AuditQuery(agentId, null, "approval.issued", null, 100))).isEmpty();
+    }
+
+    @Test
+    void anUnknownOrRevokedAgentGetsNothingAndNoAttestationNoApproval() {
+        assertThatThrownBy(() -> approvals.approveAttested("no-such-agent", request(0, 1), "a"))
+                .isInstanceOf(ItCenterException.class)
+                .satisfies(e -> assertThat(((ItCenterException) e).reason()).isEqualTo(ItCenterException.Reason.NOT_FOUND));
+        verdict("trusted", true, Instant.now(), new Pcr(23, filled(1)));
+        SealApprovals withoutAttestation = new SealApprovals(store, itCenter,
+                ApprovalKey.openOrCreate(dir.resolve("approval/key.pem")), Clock.systemUTC(), "trusted",
+                Duration.ofMinutes(10), () -> null);
+        assertThatThrownBy(() -> withoutAttestation.approveAttested(agentId, request(0, 1), "a"))
+                .isInstanceOf(ItCenterException.class)
+                .satisfies(e -> assertThat(((ItCenterException) e).reason()).isEqualTo(ItCenterException.Reason.UNAVAILABLE));
+        itCenter.revoke(agentId, "stolen", "a");
+        assertThatThrownBy(() -> approvals.approveAttested(agentId, request(0, 1), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("revoked")
+                .satisfies(e -> assertThat(((ItCenterException) e).reason()).isEqualTo(ItCenterException.Reason.CONFLICT));
+        assertThat(itCenter.audit(new AuditQuery(agentId, null, "approval.issued", null, 100))).isEmpty();
+    }
+
+    @Test
+    void theRequestTextRoundTripsThroughTheParserTheRestPathAndTheConsoleShare() {
+        ApprovalRequest r = new ApprovalRequest(List.of(new Pcr(0, filled(4)), new Pcr(23, filled(1))), 0x01800100,
+                filled(7), 12);
+        ApprovalRequest back = ApprovalRequest.parse("# from seal:request\n" + r.encode());
+        assertThat(back.pcrs()).isEqualTo(r.pcrs());
+        assertThat(back.counterIndex()).isEqualTo(0x01800100);
+        assertThat(back.counterName()).isEqualTo(filled(7));
+        assertThat(back.minimumVersion()).isEqualTo(12);
+        assertThat(r.encode()).contains("counter.index: 0x01800100\n");
+        assertThatThrownBy(() -> ApprovalRequest.parse("pcr.23: zz\ncounter.index: 1\ncounter.name: 00\nminimum.version: 1"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pcr.23");
+        assertThatThrownBy(() -> ApprovalRequest.parse(r.encode().replaceAll("minimum.version.*\n", "")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("minimum.version");
     }
 
     @Test

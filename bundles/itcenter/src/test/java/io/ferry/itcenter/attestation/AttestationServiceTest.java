@@ -186,6 +186,25 @@ class AttestationServiceTest {
     }
 
     @Test
+    void aGenuineVerdictRecordsThePcrValuesItProvedAndOneThatIsNotRecordsNone() throws Exception {
+        NonceGrant g = service.issueNonce(laptop, new NonceRequest(null, null));
+        Evidence e = laptopTpm.attest(g.nonce(), g.binding());
+        assertThat(service.submit(laptop, new EvidenceSubmission(null, null, e)).verdict().genuine()).isTrue();
+        ProvedPcrs.Latest proved = store.transaction(t -> ProvedPcrs.latest(t.connection(), laptop)).orElseThrow();
+        assertThat(proved.genuine()).isTrue();
+        assertThat(proved.level()).isEqualTo("trusted");
+        assertThat(proved.pcrs()).isEqualTo(e.pcrs()).isNotEmpty();
+        // replayed: not genuine, proves nothing, and it is now the latest
+        assertThat(service.submit(laptop, new EvidenceSubmission(null, null, e)).verdict().genuine()).isFalse();
+        ProvedPcrs.Latest replayed = store.transaction(t -> ProvedPcrs.latest(t.connection(), laptop)).orElseThrow();
+        assertThat(replayed.seq()).isGreaterThan(proved.seq());
+        assertThat(replayed.genuine()).isFalse();
+        assertThat(replayed.pcrs()).isEmpty();
+        java.util.Optional<ProvedPcrs.Latest> none = store.transaction(t -> ProvedPcrs.latest(t.connection(), desktop));
+        assertThat(none).isEmpty();
+    }
+
+    @Test
     void aNonceIsSingleUseAndReplayedEvidenceIsRefused() {
         NonceGrant g = service.issueNonce(laptop, new NonceRequest(null, null));
         Evidence e = laptopTpm.attest(g.nonce(), g.binding());

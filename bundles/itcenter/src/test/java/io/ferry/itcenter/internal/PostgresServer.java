@@ -25,8 +25,11 @@ import java.util.stream.Stream;
  * folder on a free loopback port (as the {@code postgres} user when run as root, since initdb
  * refuses root), and removes it at JVM exit. If neither works, {@link #get()} throws: tests that
  * need PostgreSQL fail, they are not skipped.
+ *
+ * <p>Public and in this module's test jar: the integration tests (itests, PostgresItCenterIT) use the same
+ * server for the distribution's IT center.
  */
-final class PostgresServer {
+public final class PostgresServer {
 
     private static PostgresServer instance;
     private static final AtomicInteger DATABASES = new AtomicInteger();
@@ -37,7 +40,7 @@ final class PostgresServer {
         this.adminUrl = adminUrl;
     }
 
-    static synchronized PostgresServer get() {
+    public static synchronized PostgresServer get() {
         if (instance == null) {
             String url = System.getProperty("ferry.test.pg.url");
             if (url == null || url.isBlank()) {
@@ -54,7 +57,7 @@ final class PostgresServer {
     }
 
     /** A new, empty database; returns its JDBC URL (credentials included). */
-    String newDatabase() throws SQLException {
+    public String newDatabase() throws SQLException {
         String name = "ferry_test_" + ProcessHandle.current().pid() + "_" + DATABASES.incrementAndGet();
         try (Connection c = DriverManager.getConnection(adminUrl); Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + name);

@@ -8,81 +8,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.ferry.api.itcenter.ItCenterException;
-import io.ferry.api.seal.Approval;
-import io.ferry.api.seal.ApprovalRequest;
 import io.ferry.api.seal.SealException;
-import io.ferry.api.seal.SealStatus;
-import io.ferry.api.seal.SealStorage;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /** Where the root key's passphrase lives: the file without seal storage, sealed (migrated once) with it. */
 class RootPassphraseTest {
 
     @TempDir
     Path dir;
-
-    /** Seal storage in memory (a unit-test stand-in; the real one is tested against swtpm in bundles/seal-storage). */
-    static final class MemorySeal implements SealStorage {
-        final Map<String, byte[]> secrets = new TreeMap<>();
-        SealException.Reason failPut;
-        SealException.Reason failGet;
-
-        @Override
-        public void put(String name, byte[] secret) {
-            if (failPut != null) {
-                throw new SealException("put", name, failPut, "cannot seal");
-            }
-            secrets.put(name, secret.clone());
-        }
-
-        @Override
-        public byte[] get(String name) {
-            if (failGet != null) {
-                throw new SealException("get", name, failGet, "cannot unseal");
-            }
-            byte[] s = secrets.get(name);
-            if (s == null) {
-                throw new SealException("get", name, SealException.Reason.NO_SUCH_SECRET, "no such secret");
-            }
-            return s.clone();
-        }
-
-        @Override
-        public List<String> list() {
-            return List.copyOf(secrets.keySet());
-        }
-
-        @Override
-        public boolean delete(String name) {
-            return secrets.remove(name) != null;
-        }
-
-        @Override
-        public SealStatus status() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public ApprovalRequest approvalRequest() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void approve(Approval approval) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotate(Approval approvalOrNull) {
-            throw new UnsupportedOperationException();
-        }
-    }
 
     private Path file() {
         return dir.resolve("ca/root.pass");
@@ -112,7 +50,7 @@ class RootPassphraseTest {
     @Test
     void aFileBasedPassphraseIsSealedOnceAndTheFileDeleted() throws Exception {
         char[] pass = fileBasedCa();
-        MemorySeal seal = new MemorySeal();
+        MemorySealStorage seal = new MemorySealStorage();
 
         assertThat(RootPassphrase.obtain(file(), seal, keystore())).isEqualTo(pass);
         assertThat(file()).doesNotExist();
@@ -128,7 +66,7 @@ class RootPassphraseTest {
 
     @Test
     void aNewItCenterWithSealStorageNeverWritesTheFile() {
-        MemorySeal seal = new MemorySeal();
+        MemorySealStorage seal = new MemorySealStorage();
         char[] pass = RootPassphrase.obtain(file(), seal, keystore());
         assertThat(file()).doesNotExist();
         assertThat(seal.secrets).containsKey(RootPassphrase.SECRET);
@@ -138,13 +76,13 @@ class RootPassphraseTest {
     @Test
     void whenSealStorageCannotSealYetTheFileStaysAndIsMigratedLater() throws Exception {
         char[] pass = fileBasedCa();
-        MemorySeal seal = new MemorySeal();
-        seal.failPut = SealException.Reason.NO_APPROVAL;
+        MemorySealStorage seal = new MemorySealStorage();
+        seal.failPuts(SealException.Reason.NO_APPROVAL, "cannot seal");
         assertThat(RootPassphrase.obtain(file(), seal, keystore())).isEqualTo(pass);
         assertThat(file()).exists();
         assertThat(seal.secrets).isEmpty();
 
-        seal.failPut = null;
+        seal.failPuts(null, null);
         assertThat(RootPassphrase.obtain(file(), seal, keystore())).isEqualTo(pass);
         assertThat(file()).doesNotExist();
     }
@@ -152,19 +90,19 @@ class RootPassphraseTest {
     @Test
     void aSealedPassphraseThatCannotBeUnsealedStopsTheItCenterWithoutFallingBack() throws Exception {
         fileBasedCa();
-        MemorySeal seal = new MemorySeal();
+        MemorySealStorage seal = new MemorySealStorage();
         RootPassphrase.obtain(file(), seal, keystore());
         // someone puts a passphrase file back and changes the platform: the file is not used
         Files.writeString(file(), "attacker's choice");
         for (SealException.Reason r : List.of(SealException.Reason.PCR_MISMATCH, SealException.Reason.TPM_UNAVAILABLE,
                 SealException.Reason.CORRUPT_BLOB)) {
-            seal.failGet = r;
+            seal.failGets(r, "cannot unseal");
             assertThatThrownBy(() -> RootPassphrase.obtain(file(), seal, keystore())).isInstanceOf(ItCenterException.class)
                     .hasMessageContaining("cannot unseal the root key passphrase");
         }
         assertThat(Files.readString(file())).isEqualTo("attacker's choice");
         // unsealable again: the sealed one wins and the stray file goes
-        seal.failGet = null;
+        seal.failGets(null, null);
         assertThat(new String(RootPassphrase.obtain(file(), seal, keystore()))).isNotEqualTo("attacker's choice");
         assertThat(file()).doesNotExist();
     }
@@ -172,7 +110,7 @@ class RootPassphraseTest {
     @Test
     void aKeyStoreWhosePassphraseIsNowhereIsNotReplacedByANewOne() {
         fileBasedCa();
-        MemorySeal seal = new MemorySeal();
+        MemorySealStorage seal = new MemorySealStorage();
         assertThat(file().toFile().delete()).isTrue();
         assertThatThrownBy(() -> RootPassphrase.obtain(file(), seal, keystore())).isInstanceOf(ItCenterException.class)
                 .hasMessageContaining("neither sealed");

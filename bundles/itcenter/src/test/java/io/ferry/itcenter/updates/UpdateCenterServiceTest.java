@@ -132,4 +132,28 @@ class UpdateCenterServiceTest {
         assertThat(audit("update.failed")).singleElement()
                 .satisfies(e -> assertThat(e.detail()).contains("no feature ferry-x/1.1"));
     }
+
+    @Test
+    void withTheFeaturesRepositoryOnlyPublishedVersionsArePushedTheLatestWhenNoneIsNamed() {
+        String r1 = "mvn:io.ferry/ferry-features/0.1.1/xml/features";
+        String r2 = "mvn:io.ferry/ferry-features/0.1.2/xml/features";
+        List<io.ferry.api.itcenter.Release> published = List.of(
+                new io.ferry.api.itcenter.Release("ferry-hypervisor-protection", "0.1.1", r1, Instant.parse("2026-01-01T00:00:00Z"), "a"),
+                new io.ferry.api.itcenter.Release("ferry-hypervisor-protection", "0.1.2", r2, Instant.parse("2026-01-02T00:00:00Z"), "a"),
+                new io.ferry.api.itcenter.Release("ferry-policy", "0.3.0", r2, Instant.parse("2026-01-03T00:00:00Z"), "a"));
+        UpdateCenterService withRepository = new UpdateCenterService(store,
+                Clock.fixed(Instant.parse("2026-01-05T00:00:00Z"), ZoneOffset.UTC), () -> published);
+        assertThat(withRepository.push("ferry-hypervisor-protection", null, null, List.of("laptop"), "admin"))
+                .singleElement().satisfies(u -> {
+                    assertThat(u.version()).isEqualTo("0.1.2");
+                    assertThat(u.repository()).isEqualTo(r2);
+                });
+        assertThat(withRepository.push("ferry-hypervisor-protection", "0.1.1", null, List.of("laptop"), "admin"))
+                .singleElement().satisfies(u -> assertThat(u.repository()).isEqualTo(r1));
+        assertThatThrownBy(() -> withRepository.push("ferry-hypervisor-protection", "0.9.9", null, List.of("laptop"), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("never published");
+        assertThatThrownBy(() -> withRepository.push("ferry-unknown", null, null, List.of("laptop"), "a"))
+                .isInstanceOf(ItCenterException.class).hasMessageContaining("never published");
+        assertThat(withRepository.pending("id-a")).hasSize(2);
+    }
 }

@@ -37,4 +37,9 @@ public @interface MigrationConfig {
 
     @AttributeDefinition(name = "History size", description = "How many finished migrations migration:history keeps.")
     int history_size() default 200;
+
+    @AttributeDefinition(name = "State folder", description = "Where the used migration session ids (no replay "
+            + "across a restart) and the history are kept. Empty: ${karaf.data}/ferry/migration, or the bundle's "
+            + "data folder outside Karaf.")
+    String state_dir() default "";
 }

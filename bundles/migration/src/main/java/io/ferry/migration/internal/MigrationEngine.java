@@ -108,10 +108,27 @@ public final class MigrationEngine implements AutoCloseable {
     };
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
+    private final MigrationStore store;
+    /** Set when the agent stops: new flows are refused, running ones end as ABORTED. */
+    private volatile boolean closed;
 
+    /** Keeps used sessions and the history in memory only (unit tests). */
     public MigrationEngine(Limits limits, Environment env) {
+        this(limits, env, null);
+    }
+
+    /**
+     * @param stateDir where used session ids and the history are kept across restarts (see
+     *                 {@link MigrationStore}); null: in memory only
+     */
+    public MigrationEngine(Limits limits, Environment env, java.nio.file.Path stateDir) {
         this.limits = limits;
         this.env = env;
+        this.store = stateDir == null ? null : new MigrationStore(stateDir, SESSIONS_REMEMBERED, limits.historySize());
+        if (store != null) {
+            store.sessions().forEach(s -> usedSessions.put(s, Boolean.TRUE));
+            history.addAll(store.history());
+        }
         AtomicInteger n = new AtomicInteger();
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "ferry-migration-timer"));
         this.workers = Executors.newCachedThreadPool(r -> daemon(r, "ferry-migration-" + n.incrementAndGet()));
@@ -128,6 +145,7 @@ public final class MigrationEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         for (Flight f : flights.values()) {
             f.stop(Cause.ABORTED, "this agent is stopping");
         }
@@ -181,23 +199,42 @@ public final class MigrationEngine implements AutoCloseable {
             flights.put(id, f);
         }
         Duration timeout = request.timeout() != null ? request.timeout() : limits.timeout();
-        ScheduledFuture<?> watchdog = timer.schedule(
-                () -> f.stop(Cause.TIMEOUT, "the migration did not finish within " + seconds(timeout)),
-                timeout.toMillis(), TimeUnit.MILLISECONDS);
         long[] figures = { -1, -1, -1, -1, -1 }; // preparation, transfer, downtime, transferred, carried
         MigrationOutcome outcome;
+        ScheduledFuture<?> watchdog = null;
         try {
+            if (closed) {
+                throw new Stop(Cause.ABORTED, "this agent is stopping");
+            }
+            watchdog = timer.schedule(
+                    () -> f.stop(Cause.TIMEOUT, "the migration did not finish within " + seconds(timeout)),
+                    timeout.toMillis(), TimeUnit.MILLISECONDS);
             runOut(f, request, timeout, figures);
             outcome = outcome(f, Cause.NONE, Phase.DONE, "migrated; the VM runs on " + request.target().agentId(),
                     false, figures);
         } catch (Stop s) {
             outcome = outcome(f, s.cause, f.phase, s.getMessage(), runsOn(f.hypervisor, f.vm, true), figures);
+            if (f.transferStarted && pausedHere(f.hypervisor, f.vm)) {
+                // libvirt lost the target before it learned whether the target took over (Finish): it leaves
+                // the source's copy paused. It must not be resumed while the VM may run on the target.
+                outcome = outcome(f, s.cause, f.phase, s.getMessage() + "; " + f.vm + " is left PAUSED on "
+                        + f.hypervisor.hostName() + " because libvirt could not learn whether " + f.peer
+                        + " took it over: it is not resumed; check " + f.peer + " before resuming or removing it",
+                        false, figures);
+            }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "migration " + id + " failed unexpectedly", e);
-            outcome = outcome(f, Cause.INTERNAL, f.phase, "unexpected failure: " + e, runsOn(f.hypervisor, f.vm, true),
-                    figures);
+            if (closed) { // the agent stopped under the flow (its executors refuse work)
+                outcome = outcome(f, Cause.ABORTED, f.phase, "this agent is stopping", runsOn(f.hypervisor, f.vm, true),
+                        figures);
+            } else {
+                LOG.log(Level.WARNING, "migration " + id + " failed unexpectedly", e);
+                outcome = outcome(f, Cause.INTERNAL, f.phase, "unexpected failure: " + e,
+                        runsOn(f.hypervisor, f.vm, true), figures);
+            }
         } finally {
-            watchdog.cancel(false);
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
             f.closeConnections();
             flights.remove(id);
         }
@@ -321,7 +358,8 @@ public final class MigrationEngine implements AutoCloseable {
         });
         long remaining = timeout.toMillis() - f.elapsedMillis();
         MigrationOptions options = new MigrationOptions(r.maxDowntime() != null ? r.maxDowntime()
-                : limits.maxDowntime(), 0, Duration.ofMillis(Math.max(1000, remaining)), Duration.ofMillis(200));
+                : limits.maxDowntime(), 0, Duration.ofMillis(Math.max(1000, remaining)), Duration.ofMillis(200),
+                true); // without libvirt's UNDEFINE_SOURCE: the source's definition goes only after CONFIRMED
         MigrationResult result;
         f.transferStarted = true;
         try {
@@ -369,8 +407,8 @@ public final class MigrationEngine implements AutoCloseable {
                     + " did not confirm it runs there: " + describe(confirmation));
         }
 
-        // CLEANUP: the source's copy goes (libvirt's migration normally removed its definition already)
-        f.phase(Phase.CLEANUP, "removing the source's copy");
+        // CLEANUP: the target confirmed; only now the source's (inactive) definition goes
+        f.phase(Phase.CLEANUP, "removing the source's definition");
         try {
             if (hv.exists(r.vm()) && !hv.domain(r.vm()).state().isActive()) {
                 hv.undefine(r.vm());
@@ -476,11 +514,23 @@ public final class MigrationEngine implements AutoCloseable {
         f.user = offer.user();
         f.phase(Phase.HANDOVER, "offered " + offer.vm() + " by " + offer.user() + "@" + source);
         boolean fresh;
+        String recordFailure = null;
         synchronized (usedSessions) {
             fresh = usedSessions.putIfAbsent(offer.session(), Boolean.TRUE) == null;
+            if (fresh && store != null) {
+                try {
+                    store.useSession(offer.session(), () -> List.copyOf(usedSessions.keySet()));
+                } catch (RuntimeException e) {
+                    recordFailure = e.getMessage();
+                }
+            }
         }
         if (!fresh) {
             refuse(f, channel, "session " + offer.session() + " was used already: a replayed offer is refused");
+        }
+        if (recordFailure != null) {
+            // without a durable record a replay after a restart could not be recognized: fail closed
+            refuse(f, channel, "the target cannot record the session id (" + recordFailure + ")");
         }
         if (!verdict.genuine()) {
             refuse(f, channel, "the IT center found " + source + "'s evidence not genuine: "
@@ -679,6 +729,15 @@ public final class MigrationEngine implements AutoCloseable {
         }
     }
 
+    /** Whether the VM is paused on this host (false when it cannot be known). */
+    private static boolean pausedHere(Hypervisor hv, String vm) {
+        try {
+            return hv != null && hv.exists(vm) && hv.domain(vm).state() == DomainState.PAUSED;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Whether the VM runs on this host (false when it cannot be known). */
     private static boolean runsOn(Hypervisor hv, String vm, boolean unknown) {
         if (hv == null) {
@@ -703,6 +762,13 @@ public final class MigrationEngine implements AutoCloseable {
             history.addFirst(o);
             while (history.size() > Math.max(1, limits.historySize())) {
                 history.removeLast();
+            }
+            if (store != null) {
+                try {
+                    store.record(o, () -> List.copyOf(history));
+                } catch (RuntimeException e) {
+                    LOG.warning("migration " + o.id() + " is not in the stored history: " + e.getMessage());
+                }
             }
         }
         String verb = o.succeeded() ? "completed" : o.refused() ? "refused" : "failed";

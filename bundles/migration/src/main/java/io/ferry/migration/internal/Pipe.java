@@ -69,9 +69,9 @@ final class Pipe {
             byte[] buffer = new byte[64 * 1024];
             int n;
             while ((n = in.read(buffer)) != -1) {
+                carried.addAndGet(n); // counted before it is passed on, so a reader of the far end sees it counted
                 out.write(buffer, 0, n);
                 out.flush();
-                carried.addAndGet(n);
             }
             ending.set(true);
             to.shutdownOutput();

@@ -77,11 +77,27 @@ public final class SecureMigrations implements Migrations, ChannelHandler, Envir
     @Activate
     public SecureMigrations(MigrationConfig config, BundleContext context) {
         this.defaultHost = config.host();
-        this.engine = new MigrationEngine(MigrationEngine.Limits.of(config), this);
+        this.engine = new MigrationEngine(MigrationEngine.Limits.of(config), this, stateDir(config, context));
         this.tunnel = new LibvirtTunnelHandler(LibvirtTunnelHandler.parse(config.libvirt_address()), engine.gate());
         Dictionary<String, Object> props = new Hashtable<>();
         props.put(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE);
         this.tunnelRegistration = context.registerService(ChannelHandler.class, tunnel, props);
+    }
+
+    /** The configured state folder, else Karaf's data folder, else the bundle's own data folder. */
+    static java.nio.file.Path stateDir(MigrationConfig config, BundleContext context) {
+        if (!config.state_dir().isBlank()) {
+            return java.nio.file.Path.of(config.state_dir().trim());
+        }
+        String data = System.getProperty("karaf.data");
+        if (data != null && !data.isBlank()) {
+            return java.nio.file.Path.of(data, "ferry", "migration");
+        }
+        java.io.File own = context.getDataFile("state");
+        if (own == null) {
+            throw new IllegalStateException("no folder for the migration state: set state.dir");
+        }
+        return own.toPath();
     }
 
     @Deactivate

@@ -33,6 +33,7 @@ import io.ferry.api.hypervisor.DomainState;
 import io.ferry.api.hypervisor.HypervisorException;
 import io.ferry.api.hypervisor.JobStats;
 import io.ferry.api.hypervisor.MigrationListener;
+import io.ferry.api.hypervisor.MigrationOptions;
 import io.ferry.api.hypervisor.MigrationResult;
 import io.ferry.api.migration.Cause;
 import io.ferry.api.migration.MigrationOutcome;
@@ -87,7 +88,7 @@ class MigrationFlowTest {
             roundTripThroughRelay(inv.getArgument(1));
             MigrationListener l = inv.getArgument(3);
             l.progress(new JobStats(100, -1, 1000, 500, 500, 2_000_000, 42, 1));
-            source.vmState = null; // libvirt removed the source's copy
+            source.vmState = DomainState.SHUTOFF; // without UNDEFINE_SOURCE libvirt keeps the stopped definition
             target.vmState = DomainState.RUNNING;
             return new MigrationResult(VM, inv.getArgument(1), 150, new JobStats(150, 40, 1000, 1000, 0, 2_000_000, 0, 2));
         });
@@ -179,6 +180,11 @@ class MigrationFlowTest {
             assertThat(p.dirtyPagesPerSecond()).isEqualTo(42);
         });
         assertThat(source.engine.history()).first().isEqualTo(o);
+        // libvirt was asked to keep the source's definition; it went only after the target confirmed
+        verify(source.hypervisor).migrate(eq(VM), anyString(), argThat(MigrationOptions::keepSourceDefinition), any());
+        verify(source.hypervisor).undefine(VM);
+        assertThat(source.vmState).isNull();
+        assertThat(progress).filteredOn(p -> p.phase() == Phase.CLEANUP).isNotEmpty();
         await(() -> !target.engine.history().isEmpty(), "the target recorded the migrate-in");
         MigrationOutcome in = target.engine.history().get(0);
         assertThat(in.succeeded()).as(in.reason()).isTrue();
@@ -397,6 +403,36 @@ class MigrationFlowTest {
     }
 
     @Test
+    void aSourceCopyLibvirtLeftPausedIsNotClaimedNorResumed() {
+        // the link broke in libvirt's Finish phase: the target runs the VM, the source's copy stays paused
+        libvirtRunsUntilAborted(() -> {
+            source.vmState = DomainState.PAUSED;
+            source.engine.abort(VM);
+        });
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.succeeded()).isFalse();
+        assertThat(o.runsOnSource()).as(o.reason()).isFalse();
+        assertThat(o.reason()).contains("left PAUSED").contains("not resumed");
+        verify(source.hypervisor, never()).resume(VM);
+        verify(source.hypervisor, never()).undefine(VM);
+    }
+
+    @Test
+    void aStoppedAgentStartsNoMigration() {
+        source.engine.close();
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.ABORTED);
+        assertThat(o.reason()).contains("agent is stopping");
+        assertThat(o.runsOnSource()).isTrue();
+        assertThat(source.engine.inFlight()).isEmpty();
+        verify(source.hypervisor, never()).migrate(anyString(), anyString(), any(), any());
+    }
+
+    @Test
     void aSourceAgentThatStopsDuringTheTransferAbortsAndTheTargetCleansUp() {
         libvirtRunsUntilAborted(() -> new Thread(source.engine::close).start());
 
@@ -471,7 +507,7 @@ class MigrationFlowTest {
     @Test
     void aTargetThatDoesNotFindTheVmRunningDoesNotConfirm() {
         when(source.hypervisor.migrate(eq(VM), anyString(), any(), any())).thenAnswer(inv -> {
-            source.vmState = null;
+            source.vmState = DomainState.SHUTOFF;
             target.vmState = DomainState.PAUSED; // libvirt said done, but the VM does not run there
             return new MigrationResult(VM, inv.getArgument(1), 150, JobStats.NONE);
         });
@@ -481,6 +517,9 @@ class MigrationFlowTest {
         assertThat(o.cause()).isEqualTo(Cause.UNCONFIRMED);
         assertThat(o.reason()).contains("did not confirm").contains("paused here");
         assertThat(o.runsOnSource()).isFalse();
+        // without the target's confirmation the source keeps its definition (the owner can start it again)
+        verify(source.hypervisor, never()).undefine(VM);
+        assertThat(source.vmState).isEqualTo(DomainState.SHUTOFF);
     }
 
     private static void close(Channel c) {

@@ -21,6 +21,9 @@ import io.ferry.api.hypervisor.Hypervisor;
 /** The component around the engine: the gated tunnel it registers, and how it finds a host's hypervisor. */
 class SecureMigrationsTest {
 
+    @org.junit.jupiter.api.io.TempDir
+    static java.nio.file.Path STATE;
+
     @Test
     @SuppressWarnings("unchecked")
     void registersTheGatedLibvirtTunnelAndUnregistersItWhenDeactivated() {
@@ -108,6 +111,11 @@ class SecureMigrationsTest {
             @Override
             public int history_size() {
                 return 200;
+            }
+
+            @Override
+            public String state_dir() {
+                return STATE.toString();
             }
         };
     }

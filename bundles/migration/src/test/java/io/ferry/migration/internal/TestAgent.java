@@ -73,10 +73,16 @@ final class TestAgent implements Environment, AutoCloseable {
 
     TestAgent(String id, AgentCredentials credentials, MigrationEngine.Limits limits, DomainState vmState)
             throws IOException {
+        this(id, credentials, limits, vmState, null);
+    }
+
+    /** An agent whose used sessions and history are kept in {@code stateDir} (null: in memory). */
+    TestAgent(String id, AgentCredentials credentials, MigrationEngine.Limits limits, DomainState vmState,
+            java.nio.file.Path stateDir) throws IOException {
         this.id = id;
         this.vmState = vmState;
         this.channels = TestChannels.start(credentials);
-        this.engine = new MigrationEngine(limits, this);
+        this.engine = new MigrationEngine(limits, this, stateDir);
         this.fakeLibvirtd = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::echoLibvirtd, "fake-libvirtd-" + id);
         t.setDaemon(true);

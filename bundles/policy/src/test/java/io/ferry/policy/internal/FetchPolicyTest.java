@@ -13,6 +13,7 @@ import io.ferry.api.itcenter.AccessDeniedException;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.policy.PolicyException;
 import io.ferry.api.policy.PolicyException.Reason;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /** policy:fetch: the policy comes from the IT center through the link, and is checked as a file would be. */
 class FetchPolicyTest {
@@ -20,7 +21,7 @@ class FetchPolicyTest {
     static final KeyPair IT_CENTER = Fixtures.p256();
 
     final NimbusPolicySigner signer = new NimbusPolicySigner();
-    final InMemorySealStorage storage = new InMemorySealStorage();
+    final MemorySealStorage storage = new MemorySealStorage();
     final SealedPolicyService service = new SealedPolicyService(storage, Fixtures.LEVELS, IT_CENTER.getPublic());
 
     static String answer(String jws) {

@@ -24,6 +24,7 @@ import io.ferry.api.policy.DecisionRequest;
 import io.ferry.api.policy.Device;
 import io.ferry.api.policy.Direction;
 import io.ferry.api.policy.SignedPolicy;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /** Decisions to the IT center's audit log: in order, never blocking the decision, nothing lost silently. */
 class ItCenterDecisionAuditTest {
@@ -31,7 +32,7 @@ class ItCenterDecisionAuditTest {
     static final java.security.KeyPair KEY = Fixtures.p256();
     static final Instant NOW = Instant.parse("2026-03-15T10:00:00Z");
 
-    final InMemorySealStorage storage = new InMemorySealStorage();
+    final MemorySealStorage storage = new MemorySealStorage();
     final SealedPolicyService service = new SealedPolicyService(storage, Fixtures.LEVELS, KEY.getPublic());
     ItCenterDecisionAudit audit;
 

@@ -22,6 +22,7 @@ import io.ferry.api.policy.Effect;
 import io.ferry.api.policy.Policy;
 import io.ferry.api.policy.PolicyException;
 import io.ferry.api.policy.PolicyException.Reason;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /** Cases the tables of the other tests do not cover: conflicts between allows, role denies, time and versions. */
 class MoreCasesTest {
@@ -31,7 +32,7 @@ class MoreCasesTest {
     static final String UUID = "3f6c1a52-8d2e-4c1b-9a7e-2b5d4e6f7a81";
 
     final NimbusPolicySigner signer = new NimbusPolicySigner();
-    final InMemorySealStorage storage = new InMemorySealStorage();
+    final MemorySealStorage storage = new MemorySealStorage();
     final SealedPolicyService service = new SealedPolicyService(storage, Fixtures.LEVELS, KEY.getPublic());
 
     static String doc(long version, String owner, String valid, String rules) {

@@ -19,6 +19,7 @@ import io.ferry.api.policy.DecisionRequest;
 import io.ferry.api.policy.Device;
 import io.ferry.api.policy.Direction;
 import io.ferry.api.policy.Effect;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /**
  * The paper's scenario, end to end through the parts an agent uses: the IT center signs the owner's
@@ -116,7 +117,7 @@ class PaperScenarioTest {
     void decides(String what, int version, Direction dir, String user, Device source, Device target, Effect effect,
             String reason) {
         NimbusPolicySigner itCenter = new NimbusPolicySigner();
-        SealedPolicyService agent = new SealedPolicyService(new InMemorySealStorage(), LEVELS, IT_CENTER.getPublic());
+        SealedPolicyService agent = new SealedPolicyService(new MemorySealStorage(), LEVELS, IT_CENTER.getPublic());
         List<Decision> audited = new ArrayList<>();
         agent.audits = List.of((r, d, p) -> audited.add(d));
         agent.importPolicy(itCenter.sign(policy(1, "measured"), LEVELS, IT_CENTER).jws());

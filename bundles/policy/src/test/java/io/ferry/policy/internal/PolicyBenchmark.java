@@ -15,6 +15,7 @@ import io.ferry.api.policy.DecisionRequest;
 import io.ferry.api.policy.Device;
 import io.ferry.api.policy.Direction;
 import io.ferry.api.policy.Policy;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /**
  * {@code bench/run policy}: the cost of a decision and of an import, side by side in one run. Each
@@ -46,12 +47,12 @@ public final class PolicyBenchmark {
         NimbusPolicySigner signer = new NimbusPolicySigner();
         String jws = signer.sign(Fixtures.POLICY, Fixtures.LEVELS, key).jws();
         Policy parsed = PolicyParser.parse(Fixtures.POLICY, Fixtures.LEVELS);
-        SealedPolicyService service = new SealedPolicyService(new InMemorySealStorage(), Fixtures.LEVELS,
+        SealedPolicyService service = new SealedPolicyService(new MemorySealStorage(), Fixtures.LEVELS,
                 key.getPublic());
         AtomicLong reported = new AtomicLong();
         service.audits = List.of((r, d, p) -> reported.incrementAndGet());
         service.importPolicy(jws);
-        SealedPolicyService reverifying = new SealedPolicyService(new InMemorySealStorage(), Fixtures.LEVELS,
+        SealedPolicyService reverifying = new SealedPolicyService(new MemorySealStorage(), Fixtures.LEVELS,
                 key.getPublic());
         reverifying.cacheVerified = false;
         reverifying.importPolicy(jws);

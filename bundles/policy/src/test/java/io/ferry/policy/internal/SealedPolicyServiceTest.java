@@ -23,6 +23,7 @@ import io.ferry.api.policy.PolicyException;
 import io.ferry.api.policy.PolicyException.Reason;
 import io.ferry.api.policy.SignedPolicy;
 import io.ferry.api.seal.SealException;
+import io.ferry.seal.testing.MemorySealStorage;
 
 class SealedPolicyServiceTest {
 
@@ -32,7 +33,7 @@ class SealedPolicyServiceTest {
     static final Instant NOW = Instant.parse("2026-03-15T10:00:00Z");
 
     final NimbusPolicySigner signer = new NimbusPolicySigner();
-    final InMemorySealStorage storage = new InMemorySealStorage();
+    final MemorySealStorage storage = new MemorySealStorage();
     final SealedPolicyService service = new SealedPolicyService(storage, Fixtures.LEVELS, IT_CENTER.getPublic());
     final List<Decision> audited = new ArrayList<>();
 
@@ -143,7 +144,8 @@ class SealedPolicyServiceTest {
 
     @Test
     void sealStorageRefusalIsReported() {
-        storage.failing = SealException.Reason.PCR_MISMATCH;
+        storage.failGets(SealException.Reason.PCR_MISMATCH, "PCR 23 differs from the approved value");
+        storage.failPuts(SealException.Reason.PCR_MISMATCH, "PCR 23 differs from the approved value");
         assertThatThrownBy(() -> service.importPolicy(signed(3))).isInstanceOf(PolicyException.class)
                 .hasMessageContaining("seal storage refused the policy")
                 .extracting(e -> ((PolicyException) e).reason()).isEqualTo(Reason.STORAGE);
@@ -199,7 +201,8 @@ class SealedPolicyServiceTest {
     @Test
     void unsealableStorageDenies() {
         service.importPolicy(signed(3));
-        storage.failing = SealException.Reason.PCR_MISMATCH;
+        storage.failGets(SealException.Reason.PCR_MISMATCH, "PCR 23 differs from the approved value");
+        storage.failPuts(SealException.Reason.PCR_MISMATCH, "PCR 23 differs from the approved value");
         Decision d = service.decide(toLaptop("attested"));
         assertThat(d.effect()).isEqualTo(Effect.DENY);
         assertThat(d.reason()).contains("PCR 23 differs");

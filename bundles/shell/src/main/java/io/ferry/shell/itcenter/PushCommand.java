@@ -15,22 +15,21 @@ import io.ferry.shell.support.Services;
 
 @Service
 @Command(scope = "itcenter", name = "push",
-        description = "Pushes a feature version to agents: each agent's updater installs it with upgrade (no restart) and reports the outcome. "
-                + "With --list, shows pushed updates and their outcomes instead.")
+        description = "Pushes a published feature version (the latest without /version) to agents: each agent's updater "
+                + "installs it from the IT center's repository with upgrade (no restart), renews its seal approval and "
+                + "reports the outcome. With --list, shows pushed updates and their outcomes instead.")
 public class PushCommand extends ItCenterCommand {
 
-    @Argument(index = 0, name = "feature", description = "The Karaf feature, e.g. ferry-hypervisor-protection")
+    @Argument(index = 0, name = "feature", description = "The Karaf feature, e.g. ferry-hypervisor-protection, or "
+            + "feature/version; without a version the latest published one (with --list: an agent)")
     String feature;
 
-    @Argument(index = 1, name = "version", description = "The feature version to install")
-    String version;
-
-    @Argument(index = 2, name = "agents", description = "Agent ids or names", multiValued = true)
+    @Argument(index = 1, name = "agents", description = "Agent ids or names", multiValued = true)
     @Completion(AgentCompleter.class)
     List<String> agents;
 
-    @Option(name = "-r", aliases = "--repository",
-            description = "The features repository URI the agents add first (default: the repositories they have)")
+    @Option(name = "-r", aliases = "--repository", description = "The features repository URI the agents add first "
+            + "(default: the release's repository on this IT center, else the repositories they have)")
     String repository;
 
     @Option(name = "-l", aliases = "--list", description = "List pushed updates (of the agent named, if one is)")
@@ -43,10 +42,12 @@ public class PushCommand extends ItCenterCommand {
         if (list) {
             rows = updates.updates(feature, 100);
         } else {
-            if (feature == null || version == null || agents == null || agents.isEmpty()) {
-                throw new IllegalArgumentException("usage: itcenter:push <feature> <version> <agent>...");
+            if (feature == null || agents == null || agents.isEmpty()) {
+                throw new IllegalArgumentException("usage: itcenter:push <feature>[/<version>] <agent>...");
             }
-            rows = updates.push(feature, version, repository, agents, actor());
+            int slash = feature.indexOf('/');
+            rows = updates.push(slash < 0 ? feature : feature.substring(0, slash),
+                    slash < 0 ? null : feature.substring(slash + 1), repository, agents, actor());
         }
         ShellTable table = new ShellTable();
         table.column("Id");

@@ -1,13 +1,9 @@
 package io.ferry.shell.seal;
 
-import java.util.HexFormat;
-
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
-import io.ferry.api.seal.ApprovalRequest;
 import io.ferry.api.seal.SealStorage;
-import io.ferry.api.tpm.Pcr;
 
 @Service
 @Command(scope = "seal", name = "request", description = "Shows what the IT center must sign to approve the "
@@ -16,12 +12,7 @@ public class RequestCommand extends SealCommand {
 
     @Override
     void run(SealStorage storage) {
-        ApprovalRequest r = storage.approvalRequest();
-        for (Pcr p : r.pcrs()) {
-            System.out.println("pcr." + p.index() + ": " + p.hex());
-        }
-        System.out.printf("counter.index: 0x%08x%n", r.counterIndex());
-        System.out.println("counter.name: " + HexFormat.of().formatHex(r.counterName()));
-        System.out.println("minimum.version: " + r.minimumVersion());
+        // the text form the IT center reads (itcenter:approve, POST /api/v1/approvals)
+        System.out.print(storage.approvalRequest().encode());
     }
 }

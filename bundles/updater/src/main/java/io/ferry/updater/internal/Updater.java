@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.ItCenterLink;
+import io.ferry.api.seal.Approval;
+import io.ferry.api.updates.ApprovalRenewal;
 
 /**
  * The updater's state machine, free of OSGi. Each pushed update goes RECEIVED → INSTALLING →
@@ -47,15 +49,26 @@ final class Updater {
     private final List<String> allowed;
     private final Duration timeout;
     private final Clock clock;
+    private final Supplier<ApprovalRenewal> renewal;
     private final Map<Long, Track> tracks = new LinkedHashMap<>();
 
     Updater(Supplier<ItCenterLink> link, FeatureInstaller installer, List<String> allowed, Duration timeout,
             Clock clock) {
+        this(link, installer, allowed, timeout, clock, null);
+    }
+
+    /**
+     * @param renewal after an applied update, the renewal of seal storage's approval for the new measured state
+     *        (null: none; a supplier giving null: the renewal service is not there, which the report says)
+     */
+    Updater(Supplier<ItCenterLink> link, FeatureInstaller installer, List<String> allowed, Duration timeout,
+            Clock clock, Supplier<ApprovalRenewal> renewal) {
         this.link = link;
         this.installer = installer;
         this.allowed = List.copyOf(allowed);
         this.timeout = timeout;
         this.clock = clock;
+        this.renewal = renewal;
     }
 
     /** One poll: send outcomes not yet taken, fetch pending updates, apply the new ones. Returns how many were applied. */
@@ -104,13 +117,37 @@ final class Updater {
             installer.install(u.feature(), u.version(), u.repository());
             long ms = (System.nanoTime() - start) / 1_000_000;
             String detail = u.feature() + "/" + u.version() + " active in " + ms + " ms: "
-                    + installer.describe(u.feature(), u.version());
+                    + installer.describe(u.feature(), u.version()) + renew(u);
             LOG.info("Update {} applied: {}", u.id(), detail);
             return set(new Track(u, Phase.INSTALLED, true, detail, clock.instant()));
         } catch (Exception e) {
             String detail = e.getClass().getSimpleName() + ": " + e.getMessage();
             LOG.error("Update {} ({}/{}) failed: {}", u.id(), u.feature(), u.version(), detail, e);
             return set(new Track(u, Phase.FAILED, false, detail, clock.instant()));
+        }
+    }
+
+    /**
+     * The update changed the measured state (the new bundle was measured before it started): seal storage
+     * unseals again only under an approval of the new PCR values, which the IT center signs once a fresh
+     * attestation proved them. A failed renewal does not undo the update; the report says so.
+     */
+    private String renew(Pushed u) {
+        if (renewal == null) {
+            return "";
+        }
+        ApprovalRenewal r = renewal.get();
+        if (r == null) {
+            LOG.warn("Update {}: seal approval not renewed: no approval renewal service", u.id());
+            return "; seal approval not renewed: no approval renewal service";
+        }
+        try {
+            Approval a = r.renew(step -> LOG.info("Update {}: {}", u.id(), step));
+            return "; seal approval version " + a.version() + " installed";
+        } catch (RuntimeException e) {
+            LOG.error("Update {}: seal approval NOT renewed, sealed secrets stay locked until it is: {}", u.id(),
+                    e.getMessage(), e);
+            return "; seal approval NOT renewed: " + e.getMessage();
         }
     }
 

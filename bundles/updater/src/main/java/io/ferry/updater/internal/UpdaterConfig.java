@@ -18,4 +18,9 @@ public @interface UpdaterConfig {
     @AttributeDefinition(name = "Allowed features", description = "Feature names the IT center may push: exact "
             + "names or prefixes ending in *. The updater never updates itself (ferry-updater).")
     String[] allowed_features() default {"ferry-*"};
+
+    @AttributeDefinition(name = "Renew the seal approval", description = "After an applied update, attest and ask "
+            + "the IT center for an approval of the new PCR values (POST /api/v1/approvals), so that seal storage "
+            + "unseals again.")
+    boolean renew_approval() default true;
 }

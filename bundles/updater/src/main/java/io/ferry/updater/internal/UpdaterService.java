@@ -7,6 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -20,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.ferry.api.itcenter.ItCenterLink;
+import io.ferry.api.updates.ApprovalRenewal;
 
 /**
  * The agent's updater: polls the IT center for pushed updates through the IT center link and
@@ -39,10 +41,24 @@ public final class UpdaterService {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile ItCenterLink link;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ApprovalRenewal renewal;
+
+    /**
+     * Karaf registers this once the boot features are provisioned. Installing while they still
+     * are would run two provisioning jobs at once, and one overwrites the other's saved state
+     * (an upgraded bundle then stays next to the old one), so polls wait for it. Optional: a
+     * mandatory service reference would be a resolution requirement nothing declares.
+     */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile BootFinished bootFinished;
+
     @Activate
     public UpdaterService(@Reference FeaturesService features, UpdaterConfig config) {
         this.updater = new Updater(() -> link, new KarafFeatures(features), List.of(config.allowed_features()),
-                Duration.ofSeconds(Math.max(1, config.request_timeout_seconds())), Clock.systemUTC());
+                Duration.ofSeconds(Math.max(1, config.request_timeout_seconds())), Clock.systemUTC(),
+                config.renew_approval() ? () -> renewal : null);
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ferry-updater");
             t.setDaemon(true);
@@ -55,6 +71,10 @@ public final class UpdaterService {
 
     /** Polls now (also what the schedule runs); returns how many updates were applied. */
     public int pollNow() {
+        if (bootFinished == null) {
+            LOG.debug("Update poll skipped: Karaf is still provisioning its boot features");
+            return 0;
+        }
         try {
             return updater.poll();
         } catch (RuntimeException e) {

@@ -1,0 +1,158 @@
+package io.ferry.migration.internal;
+
+import static io.ferry.migration.internal.TestAgent.UUID;
+import static io.ferry.migration.internal.TestAgent.VM;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.ferry.api.channel.AgentCredentials;
+import io.ferry.api.channel.Channel;
+import io.ferry.api.hypervisor.DomainState;
+import io.ferry.api.migration.Cause;
+import io.ferry.api.migration.MigrationOutcome;
+import io.ferry.api.migration.Phase;
+import io.ferry.channel.testing.TestPki;
+import io.ferry.migration.internal.Wire.Message;
+import io.ferry.migration.internal.Wire.Offer;
+import io.ferry.migration.internal.Wire.Reply;
+import io.ferry.migration.internal.Wire.Type;
+
+/** Used session ids and the history survive an agent restart (the state folder), and the files' edge cases. */
+class PersistenceTest {
+
+    private static final String SESSION = "fedcba9876543210fedcba9876543210";
+
+    @TempDir
+    Path state;
+    TestPki pki;
+    AgentCredentials homeCredentials;
+    TestAgent source;
+    TestAgent target;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        pki = new TestPki("IT center");
+        homeCredentials = pki.agent("home");
+        source = new TestAgent("laptop", pki.agent("laptop"), TestAgent.limits(), DomainState.RUNNING);
+        target = new TestAgent("home", homeCredentials, TestAgent.limits(), null, state);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        source.close();
+        target.close();
+    }
+
+    /** The target restarts: closed abruptly, a new engine on the same state folder (a new port too). */
+    private void restartTarget() throws Exception {
+        target.close();
+        target = new TestAgent("home", homeCredentials, TestAgent.limits(), null, state);
+    }
+
+    private Message offer(String session) throws Exception {
+        try (Channel c = source.channels.open(target.address(), SecureMigrations.PURPOSE, Duration.ofSeconds(5))) {
+            source.attestation.attestPeer(c, Duration.ofSeconds(5));
+            source.attestation.answer(c, Duration.ofSeconds(5));
+            Wire.write(c.output(), new Offer(session, VM, UUID, "alice", "header.payload.signature", "host-laptop",
+                    "trusted"));
+            Message answer = Wire.read(c.input());
+            if (answer.type() == Type.ACCEPT) {
+                Wire.write(c.output(), new Reply(Type.ABORT, session, "test over"));
+            }
+            return answer;
+        }
+    }
+
+    private void awaitHistory(int size) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (target.engine.history().size() < size) {
+            assertThat(System.currentTimeMillis()).as("history of " + size).isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void aSessionUsedBeforeARestartIsRefusedAfterIt() throws Exception {
+        assertThat(offer(SESSION).type()).isEqualTo(Type.ACCEPT);
+        assertThat(Files.readString(state.resolve(MigrationStore.SESSIONS))).isEqualTo(SESSION + "\n");
+
+        restartTarget();
+
+        Message again = offer(SESSION);
+        assertThat(again.type()).isEqualTo(Type.REFUSE);
+        assertThat(((Reply) again).reason()).contains("was used already");
+        // a fresh session is still accepted after the restart
+        assertThat(offer("00112233445566778899aabbccddeeff").type()).isEqualTo(Type.ACCEPT);
+    }
+
+    @Test
+    void theHistorySurvivesARestart() throws Exception {
+        offer(SESSION);
+        awaitHistory(1);
+        List<MigrationOutcome> before = target.engine.history();
+        assertThat(before.get(0).cause()).isEqualTo(Cause.ABORTED);
+
+        restartTarget();
+
+        assertThat(target.engine.history()).isEqualTo(before);
+        offer(SESSION); // refused as a replay: recorded after the restored one
+        awaitHistory(2);
+        assertThat(target.engine.history().get(0).cause()).isEqualTo(Cause.TARGET_REFUSED);
+        assertThat(target.engine.history().get(1)).isEqualTo(before.get(0));
+    }
+
+    @Test
+    void aTornLastLineIsSkippedAndTheRestIsRead() throws Exception {
+        MigrationStore store = new MigrationStore(state.resolve("s"), 10, 10);
+        MigrationOutcome o = outcome("a", "reason with spaces, ünïcode and\nnew line");
+        store.record(o, () -> List.of(o));
+        store.useSession(SESSION, List::of);
+        Files.writeString(state.resolve("s").resolve(MigrationStore.HISTORY), "=b =vm", StandardOpenOption.APPEND);
+        Files.writeString(state.resolve("s").resolve(MigrationStore.SESSIONS), "0123", StandardOpenOption.APPEND);
+
+        MigrationStore reopened = new MigrationStore(state.resolve("s"), 10, 10);
+        assertThat(reopened.history()).containsExactly(o);
+        assertThat(reopened.sessions()).containsExactly(SESSION);
+    }
+
+    @Test
+    void theFilesAreCompactedToTheirLimits() throws Exception {
+        MigrationStore store = new MigrationStore(state.resolve("c"), 3, 2);
+        List<MigrationOutcome> newestFirst = new ArrayList<>();
+        List<String> sessions = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            MigrationOutcome o = outcome("m" + i, "r" + i);
+            newestFirst.add(0, o);
+            store.record(o, () -> newestFirst.subList(0, Math.min(2, newestFirst.size())));
+            String s = String.format("%032x", i);
+            sessions.add(s);
+            store.useSession(s, () -> sessions.subList(Math.max(0, sessions.size() - 3), sessions.size()));
+        }
+        List<String> lines = Files.readAllLines(state.resolve("c").resolve(MigrationStore.HISTORY),
+                StandardCharsets.UTF_8);
+        assertThat(lines.size()).isLessThan(4);
+        MigrationStore reopened = new MigrationStore(state.resolve("c"), 3, 2);
+        assertThat(reopened.history()).extracting(MigrationOutcome::id).containsExactly("m6", "m5");
+        assertThat(reopened.sessions()).containsExactly(String.format("%032x", 4), String.format("%032x", 5),
+                String.format("%032x", 6));
+    }
+
+    private static MigrationOutcome outcome(String id, String reason) {
+        Instant t = Instant.parse("2026-11-27T18:00:00.123Z");
+        return new MigrationOutcome(id, "vm 1", "home@127.0.0.1:7443", null, Cause.CHANNEL, Phase.TRANSFER, reason,
+                true, t, t.plusMillis(1500), 10, -1, -1, -1, 2048);
+    }
+}
