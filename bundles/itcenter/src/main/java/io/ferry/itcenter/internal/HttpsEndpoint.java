@@ -48,7 +48,9 @@ final class HttpsEndpoint {
     /** Installs the trust provider, writes the key stores if needed, and configures pax-web. */
     static void configure(ConfigurationAdmin cm, CertificateAuthority ca, Path dir, List<String> hosts,
             String address, int port) {
-        installProvider();
+        if (Security.getProvider(AnyClientTrustProvider.NAME) == null) {
+            Security.addProvider(new AnyClientTrustProvider());
+        }
         AnyClientTrustProvider.acceptIssuer(ca.root());
         try {
             Path passFile = dir.resolve("server.pass");
@@ -110,19 +112,8 @@ final class HttpsEndpoint {
         }
     }
 
-    /** Installs the trust provider unless it is there (ProviderActivator installs it before pax-web starts). */
-    static synchronized void installProvider() {
-        if (Security.getProvider(AnyClientTrustProvider.NAME) == null) {
-            Security.addProvider(new AnyClientTrustProvider());
-        }
-    }
-
-    /**
-     * Nothing to undo here: the provider stays while the bundle is started (ProviderActivator removes it), so
-     * that pax-web can restart its connector from the persisted configuration at any time, e.g. when the
-     * component restarts or the distribution restarts.
-     */
     static void remove() {
+        Security.removeProvider(AnyClientTrustProvider.NAME);
     }
 
     private static boolean needsNewCertificate(Path keystore, String password, CertificateAuthority ca) {
