@@ -26,6 +26,7 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 import io.ferry.api.channel.AgentCredentials;
+import io.ferry.channel.testing.TestPki;
 import io.ferry.api.itcenter.ItCenterLink;
 import io.ferry.api.seal.SealStorage;
 import io.ferry.enrolment.internal.ItCenterLinkService;
@@ -77,27 +78,7 @@ final class ItCenterDistribution implements AutoCloseable {
             tmf.init(anchors);
             X509TrustManager trust = (X509TrustManager) tmf.getTrustManagers()[0];
             X509Certificate[] leafFirst = chain.subList(0, chain.size() - 1).toArray(new X509Certificate[0]);
-            return new AgentCredentials() {
-                @Override
-                public String agentId() {
-                    return id;
-                }
-
-                @Override
-                public PrivateKey privateKey() {
-                    return key;
-                }
-
-                @Override
-                public X509Certificate[] certificateChain() {
-                    return leafFirst.clone();
-                }
-
-                @Override
-                public X509TrustManager trustManager() {
-                    return trust;
-                }
-            };
+            return TestPki.credentials(id, key, leafFirst, trust);
         }
     }
 

@@ -30,6 +30,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ferry.api.attestation.AppraisalPolicy;
 import io.ferry.api.attestation.SecurityLevels;
 import io.ferry.api.channel.AgentCredentials;
+import io.ferry.channel.testing.TestPki;
 import io.ferry.api.itcenter.Agent;
 import io.ferry.api.itcenter.AgentRegistration;
 import io.ferry.api.itcenter.AuditEntry;
@@ -117,28 +118,7 @@ public final class TestItCenter implements AutoCloseable {
     }
 
     private AgentCredentials credentials(String id, PrivateKey key, X509Certificate[] chain) throws Exception {
-        X509ExtendedTrustManager trust = new CrlTrust(itCenter);
-        return new AgentCredentials() {
-            @Override
-            public String agentId() {
-                return id;
-            }
-
-            @Override
-            public PrivateKey privateKey() {
-                return key;
-            }
-
-            @Override
-            public X509Certificate[] certificateChain() {
-                return chain.clone();
-            }
-
-            @Override
-            public X509TrustManager trustManager() {
-                return trust;
-            }
-        };
+        return TestPki.credentials(id, key, chain, new CrlTrust(itCenter));
     }
 
     /**

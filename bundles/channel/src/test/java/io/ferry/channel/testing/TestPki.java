@@ -49,6 +49,13 @@ public final class TestPki {
         X509Certificate cert = certificate("CN=" + agentId, keys, caCert.getSubjectX500Principal().getName(), caKeys,
                 false);
         X509TrustManager tm = new Revoking(trustManager(), revoked);
+        return credentials(agentId, keys.getPrivate(), new X509Certificate[] { cert, caCert }, tm);
+    }
+
+    /** Credentials made of given parts (the chain leaf first, handed out as a copy each time). */
+    public static AgentCredentials credentials(String agentId, PrivateKey key, X509Certificate[] chain,
+            X509TrustManager trust) {
+        X509Certificate[] own = chain.clone();
         return new AgentCredentials() {
             @Override
             public String agentId() {
@@ -57,17 +64,17 @@ public final class TestPki {
 
             @Override
             public PrivateKey privateKey() {
-                return keys.getPrivate();
+                return key;
             }
 
             @Override
             public X509Certificate[] certificateChain() {
-                return new X509Certificate[] { cert, caCert };
+                return own.clone();
             }
 
             @Override
             public X509TrustManager trustManager() {
-                return tm;
+                return trust;
             }
         };
     }
