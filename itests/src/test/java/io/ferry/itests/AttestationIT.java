@@ -87,10 +87,10 @@ public class AttestationIT extends FerryTestSupport {
         awaitPort(PORT, Duration.ofSeconds(60));
 
         // enrol: the IT center gets the agent's attestation key
-        String invite = whenUp("itcenter:invite -o alice -g home att-agent");
+        String invite = adminCommandWhenUp("itcenter:invite -o alice -g home att-agent");
         String token = group(invite, "token:\\s+(\\S+)");
         String root = group(invite, "IT center root:\\s+([0-9a-f]{64})");
-        String agentId = group(whenUp("agent:enrol -t " + token + " -r " + root + " " + URL + " att-agent"),
+        String agentId = group(adminCommandWhenUp("agent:enrol -t " + token + " -r " + root + " " + URL + " att-agent"),
                 "Enrolled as agent (\\S+) ");
 
         // the link may restart with the new identity and load it from seal storage
@@ -190,25 +190,6 @@ public class AttestationIT extends FerryTestSupport {
                 + "  <feature name=\"ferry-attest-sample\" version=\"" + version + "\">\n"
                 + "    <bundle>mvn:io.ferry.test/ferry-attest-sample/" + version + "</bundle>\n"
                 + "  </feature>\n</features>\n");
-    }
-
-    /**
-     * Runs a command whose service may still be (re)starting: the IT center's components restart when seal
-     * storage gets its approval. Only "not running"/"failed to start" is retried, for up to 60 s.
-     */
-    private String whenUp(String command) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (true) {
-            try {
-                return console(command);
-            } catch (RuntimeException e) {
-                String m = String.valueOf(e.getMessage());
-                if (!(m.contains("failed to start") || m.contains("not running")) || System.currentTimeMillis() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(500);
-            }
-        }
     }
 
     private String console(String command) {

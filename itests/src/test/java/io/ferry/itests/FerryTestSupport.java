@@ -173,6 +173,26 @@ public abstract class FerryTestSupport extends KarafTestSupport {
         return executeCommand(command, 120_000L, false, ADMIN);
     }
 
+    /**
+     * Runs a console command as an administrator (at most 5 minutes) whose service may still be (re)starting:
+     * the IT center's components restart when seal storage gets its approval. Only "not running"/"failed to
+     * start" is retried, for up to 60 s.
+     */
+    protected String adminCommandWhenUp(String command) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (true) {
+            try {
+                return executeCommand(command, 300_000L, false, ADMIN);
+            } catch (RuntimeException e) {
+                String m = String.valueOf(e.getMessage());
+                if (!(m.contains("failed to start") || m.contains("not running")) || System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(500);
+            }
+        }
+    }
+
     /** A console command that must fail, with one line that names every expected part. */
     protected void assertAdminCommandFails(String command, String... expected) {
         String message;

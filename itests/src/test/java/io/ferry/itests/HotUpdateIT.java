@@ -267,10 +267,10 @@ public class HotUpdateIT extends FerryTestSupport {
         getOsgiService(io.ferry.api.enrolment.AgentEnrolment.class, 60_000);
         getOsgiService(ItCenter.class, 60_000);
         awaitPort(PORT, 60_000);
-        String invite = whenUp("itcenter:invite -o alice -g home hot-agent");
+        String invite = adminCommandWhenUp("itcenter:invite -o alice -g home hot-agent");
         String token = group(invite, "token:\\s+(\\S+)");
         String root = group(invite, "IT center root:\\s+([0-9a-f]{64})");
-        String agentId = group(whenUp("agent:enrol -t " + token + " -r " + root + " " + URL + " hot-agent"),
+        String agentId = group(adminCommandWhenUp("agent:enrol -t " + token + " -r " + root + " " + URL + " hot-agent"),
                 "Enrolled as agent (\\S+) ");
         long linkDeadline = System.currentTimeMillis() + 60_000;
         while (!service(ItCenterLink.class).enrolled()) {
@@ -554,7 +554,7 @@ public class HotUpdateIT extends FerryTestSupport {
         }
         Path dir = Files.createTempDirectory("ferry-hot-approval");
         Files.writeString(dir.resolve("request"), console("seal:request"));
-        whenUp("itcenter:approve -o " + dir.resolve("approval") + " hot-agent " + dir.resolve("request"));
+        adminCommandWhenUp("itcenter:approve -o " + dir.resolve("approval") + " hot-agent " + dir.resolve("request"));
         expectIn("Installed approval version", console("seal:approve " + dir.resolve("approval")));
         deleteQuietly(dir.resolve("request"), dir.resolve("approval"), dir);
     }
@@ -682,22 +682,6 @@ public class HotUpdateIT extends FerryTestSupport {
         byVersion.forEach((v, l) -> s.append(v).append('=').append(l.size()).append(' ')
                 .append(l.stream().distinct().toList()).append(' '));
         return s.toString().trim();
-    }
-
-    /** Runs a command whose service may still be (re)starting: the IT center restarts when seal storage gets its approval. */
-    private String whenUp(String command) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (true) {
-            try {
-                return console(command);
-            } catch (RuntimeException e) {
-                String m = String.valueOf(e.getMessage());
-                if (!(m.contains("failed to start") || m.contains("not running")) || System.currentTimeMillis() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(500);
-            }
-        }
     }
 
     private String console(String command) {
