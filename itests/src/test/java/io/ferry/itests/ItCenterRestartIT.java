@@ -32,13 +32,13 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 import org.junit.After;
-import org.junit.Ignore;
 import org.junit.Test;
 
 /**
  * The IT center survives a restart of its whole distribution (bin/stop, bin/start): pax-web starts its HTTPS
  * connector from the persisted org.ops4j.pax.web configuration, which names the IT center's own JCA trust
- * manager factory, so that provider must be there before pax-web starts. Plain JUnit: a real distribution
+ * manager factory, so that provider must be there before pax-web starts (bundles/itcenter-tls, start level 25,
+ * installs it; the itcenter bundle itself starts at 80). Plain JUnit: a real distribution
  * from the build's tarball, started with scripts/cloud.sh (cloud_itcenter_start), no testbed host.
  */
 public class ItCenterRestartIT {
@@ -66,10 +66,6 @@ public class ItCenterRestartIT {
     }
 
     @Test
-    @Ignore("the IT center's HTTPS does not come back after a restart of its distribution: pax-web reads the "
-            + "persisted connector configuration, which names the FerryAnyClient trust manager, before the itcenter "
-            + "bundle has installed that provider; starting the bundle earlier (start level 29) broke the JAX-RS "
-            + "whiteboard's resources and Flyway's scan, so the fix is still open (issue 4)")
     public void httpsWithClientCertificatesSurvivesARestartOfTheDistribution() throws Exception {
         work = Files.createTempDirectory("ferry-itcenter-restart");
         dir = work.resolve("itc");

@@ -163,8 +163,13 @@ final class HttpsClient {
         if (s == 401 || s == 403) {
             throw new AccessDeniedException(accessReason(s, title), message);
         }
-        Reason reason = s == 404 ? Reason.NOT_FOUND : s == 409 ? Reason.CONFLICT
-                : s >= 500 ? Reason.UNAVAILABLE : Reason.INVALID;
+        boolean problemDocument = title != null || detail != null;
+        // Every "not found" of the IT center's API is a problem document. A bare 404 (Jetty's HTML page)
+        // comes from a web server whose API is not there (yet): while the IT center boots, HTTPS is up
+        // seconds before the REST resources register, and reading that as "no such lease" or "no such
+        // agent" would make a backup fail a living primary over.
+        Reason reason = s == 404 ? (problemDocument ? Reason.NOT_FOUND : Reason.UNAVAILABLE)
+                : s == 409 ? Reason.CONFLICT : s >= 500 ? Reason.UNAVAILABLE : Reason.INVALID;
         throw new ItCenterException(reason, message);
     }
 

@@ -112,6 +112,9 @@ class ItCenterLinkServiceTest {
         server.answers.put("GET /api/v1/html", new Canned(502, "text/html", "<h1>Bad gateway</h1>".getBytes()));
         assertThatThrownBy(() -> link.call("GET", "html", null, T)).isInstanceOf(ItCenterException.class)
                 .hasMessageContaining("HTTP 502").hasMessageContaining("Bad gateway");
+        // a 404 that is no problem document is a server whose API is not there (an IT center still booting)
+        server.answers.put("GET /api/v1/booting", new Canned(404, "text/html", "<h1>Not Found</h1>".getBytes()));
+        assertThat(reason("booting")).isEqualTo(Reason.UNAVAILABLE);
         server.answers.put("GET /api/v1/garbled", new Canned(400, "application/problem+json", "{not json".getBytes()));
         assertThatThrownBy(() -> link.call("GET", "garbled", null, T)).isInstanceOf(ItCenterException.class)
                 .hasMessageContaining("HTTP 400");

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyStore;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.security.Security;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -21,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+
+import javax.net.ssl.TrustManagerFactory;
 
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -38,6 +40,11 @@ import io.ferry.api.itcenter.ItCenterException.Reason;
 final class HttpsEndpoint {
 
     static final String PAX_WEB_PID = "org.ops4j.pax.web";
+    /**
+     * The JSSE trust manager factory of bundles/itcenter-tls: lets any client chain through the handshake (the
+     * REST layer refuses with 401/403 and an audit entry) and names the trust store's certificates (the root).
+     */
+    static final String TRUST_MANAGER_ALGORITHM = "FerryAnyClient";
     private static final String ALIAS = "server";
     private static final Duration LIFETIME = Duration.ofDays(90);
     private static final Duration RENEW_BEFORE = Duration.ofDays(30);
@@ -45,13 +52,13 @@ final class HttpsEndpoint {
     private HttpsEndpoint() {
     }
 
-    /** Installs the trust provider, writes the key stores if needed, and configures pax-web. */
+    /**
+     * Checks that the trust manager factory is there, writes the key stores if needed, and configures
+     * pax-web.
+     */
     static void configure(ConfigurationAdmin cm, CertificateAuthority ca, Path dir, List<String> hosts,
             String address, int port) {
-        if (Security.getProvider(AnyClientTrustProvider.NAME) == null) {
-            Security.addProvider(new AnyClientTrustProvider());
-        }
-        AnyClientTrustProvider.acceptIssuer(ca.root());
+        requireTrustManager();
         try {
             Path passFile = dir.resolve("server.pass");
             String password = Files.exists(passFile) ? Files.readString(passFile, StandardCharsets.UTF_8).strip()
@@ -61,7 +68,8 @@ final class HttpsEndpoint {
             if (!Files.exists(passFile)) {
                 CertificateAuthority.writePrivate(passFile, out -> out.write(password.getBytes(StandardCharsets.UTF_8)));
             }
-            if (needsNewCertificate(keystore, password, ca)) {
+            // the trust store names the root to clients (the FerryAnyClient factory reads it): made with the key
+            if (needsNewCertificate(keystore, password, ca) || !Files.exists(truststore)) {
                 KeyPair kp = CertificateAuthority.newKeyPair();
                 X509Certificate cert = ca.issueServer(hosts, kp.getPublic(), LIFETIME).certificate();
                 KeyStore ks = KeyStore.getInstance("PKCS12");
@@ -86,7 +94,7 @@ final class HttpsEndpoint {
             wanted.put("org.ops4j.pax.web.ssl.truststore", truststore.toString());
             wanted.put("org.ops4j.pax.web.ssl.truststore.type", "PKCS12");
             wanted.put("org.ops4j.pax.web.ssl.truststore.password", password);
-            wanted.put("org.ops4j.pax.web.ssl.trustManagerFactory.algorithm", AnyClientTrustProvider.ALGORITHM);
+            wanted.put("org.ops4j.pax.web.ssl.trustManagerFactory.algorithm", TRUST_MANAGER_ALGORITHM);
             wanted.put("org.ops4j.pax.web.ssl.clientauth.wanted", "true");
             wanted.put("org.ops4j.pax.web.ssl.clientauth.needed", "false");
             wanted.put("org.ops4j.pax.web.ssl.protocol", "TLSv1.3");
@@ -112,8 +120,20 @@ final class HttpsEndpoint {
         }
     }
 
-    static void remove() {
-        Security.removeProvider(AnyClientTrustProvider.NAME);
+    /**
+     * The connector's trust manager factory comes from the bundle io.ferry.itcenter-tls (feature ferry-itcenter),
+     * which installs it at a start level below pax-web's, so that pax-web finds it when it starts the connector from
+     * its persisted configuration at the next boot; this bundle (start level 80) would come too late. Without it,
+     * the configuration written here would leave pax-web without HTTPS: refuse instead.
+     */
+    private static void requireTrustManager() {
+        try {
+            TrustManagerFactory.getInstance(TRUST_MANAGER_ALGORITHM);
+        } catch (NoSuchAlgorithmException e) {
+            throw new ItCenterException(Reason.UNAVAILABLE, "no " + TRUST_MANAGER_ALGORITHM
+                    + " trust manager factory: the bundle io.ferry.itcenter-tls (feature ferry-itcenter) must run "
+                    + "before the IT center configures HTTPS (or set https.manage = false)", e);
+        }
     }
 
     private static boolean needsNewCertificate(Path keystore, String password, CertificateAuthority ca) {

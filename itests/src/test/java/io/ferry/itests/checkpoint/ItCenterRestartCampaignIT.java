@@ -1,0 +1,592 @@
+package io.ferry.itests.checkpoint;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+import org.junit.After;
+import org.junit.AfterClass;
+import org.junit.Before;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.ferry.api.channel.AgentAddress;
+import io.ferry.api.channel.ChannelHandler;
+import io.ferry.api.checkpoint.CheckpointRecord;
+import io.ferry.api.checkpoint.CheckpointSettings;
+import io.ferry.api.checkpoint.Compression;
+import io.ferry.api.checkpoint.RecoveryResult;
+import io.ferry.api.hypervisor.DomainState;
+import io.ferry.api.itcenter.ItCenterLink;
+import io.ferry.api.seal.Approval;
+import io.ferry.api.seal.ApprovalRequest;
+import io.ferry.api.seal.SealException;
+import io.ferry.api.seal.SealStatus;
+import io.ferry.api.seal.SealStorage;
+import io.ferry.channel.internal.TlsAgentChannels;
+import io.ferry.channel.testing.TestChannels;
+import io.ferry.checkpoint.internal.CheckpointConfig;
+import io.ferry.checkpoint.internal.CheckpointService;
+import io.ferry.hypervisor.internal.LibvirtHypervisor;
+import io.ferry.itests.SerialLog;
+import io.ferry.itests.Testbed;
+import io.ferry.itests.TestbedHypervisors;
+
+/**
+ * Fault campaign, IT center (issue 10, item 2): the IT center's real distribution is restarted
+ * ({@code bin/stop}, {@code bin/start}, as in {@link ItCenterDistribution#restart()}) in the middle of an
+ * operation that needs it, at a random moment, while an agent keeps sending audit events through its
+ * real {@code ItCenterLinkService}:
+ *
+ * <ul>
+ * <li>{@code MID_CHECKPOINT}: a checkpoint and the primary's lease renewals are under way; the primary
+ * (laptop, host A) cannot renew while the IT center is down, pauses its guest, and must resume it after;
+ * the backup (handheld, host B) must not recover meanwhile.</li>
+ * <li>{@code MID_RECOVERY}: the primary is lost ({@code kill -9} of its QEMU, its agent gone) while the
+ * IT center restarts: the backup notices the silence, cannot take the lease over while the IT center is
+ * down, and must recover the guest exactly once when it is back.</li>
+ * </ul>
+ *
+ * <p>After each run: the guest runs exactly once (one QEMU process of it on the machine, running on
+ * exactly one host, the expected one), it booted once and its disk matches its memory; nothing sealed
+ * is lost (every secret of the surviving agents' seal storage before the restart is there with the same
+ * bytes, the IT center's root is the same, the agents' certificates are still accepted); the audit log
+ * is complete (every event the IT center had before the restart is still there, unchanged; every audit
+ * event it acknowledged, before, during or after the restart, is there exactly once; the lease and
+ * checkpoint events of the run are there, once each).
+ *
+ * <p>Size: two runs by default (one of each kind), {@code -Dferry.campaign=full} ten (kinds alternating),
+ * {@code -Dferry.campaign.runs=N}; {@code -Dferry.campaign.seed=N} repeats the random moments' choices.
+ */
+public class ItCenterRestartCampaignIT {
+
+    private enum Kind {
+        MID_CHECKPOINT, MID_RECOVERY
+    }
+
+    private static final boolean FULL = "full".equals(System.getProperty("ferry.campaign"));
+    private static final long SEED = Long.getLong("ferry.campaign.seed", System.nanoTime());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static ItCenterDistribution itc;
+    private static ItCenterDistribution.Agent laptopId;
+    private static ItCenterDistribution.Agent handheldId;
+
+    private final Testbed testbed = Testbed.load();
+    private final String hostA = System.getProperty("ferry.itest.hosts", "ita itb").split(" ")[0];
+    private final String hostB = System.getProperty("ferry.itest.hosts", "ita itb").split(" ")[1];
+    private final Random random = new Random(SEED);
+    private LibvirtHypervisor a;
+    private LibvirtHypervisor b;
+    private Agent laptop;
+    private Agent handheld;
+    private final List<String> names = new ArrayList<>();
+    private Path dir;
+
+    /** One agent in this JVM: channels, seal storage, the real IT-center link, checkpoint service. */
+    private final class Agent {
+        final ItCenterDistribution.Agent identity;
+        final String host;
+        final Path home;
+        final String failover;
+        final MapSeal seal = new MapSeal();
+        TlsAgentChannels channels;
+        ItCenterLink link;
+        CheckpointService service;
+        boolean dead;
+
+        Agent(ItCenterDistribution.Agent identity, String host, Path home, String failover) throws Exception {
+            this.identity = identity;
+            this.host = host;
+            this.home = home;
+            this.failover = failover;
+            channels = TestChannels.start(identity.credentials());
+            link = ItCenterDistribution.link(identity, seal, null);
+            LibvirtHypervisor h = host.equals(hostA) ? a : b;
+            service = new CheckpointService(config(home, host, failover), channels, seal,
+                    x -> x.equals(host) ? h : null, () -> link);
+            channels.addHandler(service, Map.of(ChannelHandler.PURPOSE, CheckpointService.PURPOSE));
+        }
+
+        /** As kill -9 of the agent process: its threads stop and its connections break. */
+        void kill() throws IOException {
+            if (!dead) {
+                dead = true;
+                service.close();
+                channels.close();
+            }
+        }
+    }
+
+    @BeforeClass
+    public static void startItCenter() throws Exception {
+        System.out.println("IT center restart campaign seed " + SEED + (FULL ? " (full)" : ""));
+        itc = ItCenterDistribution.start(Testbed.load().work());
+        laptopId = itc.register("rc-laptop");
+        handheldId = itc.register("rc-handheld");
+    }
+
+    @AfterClass
+    public static void stopItCenter() throws Exception {
+        if (itc != null) {
+            itc.close();
+        }
+    }
+
+    @Before
+    public void setUp() throws Exception {
+        a = TestbedHypervisors.connect(hostA, testbed.hostUri(hostA));
+        b = TestbedHypervisors.connect(hostB, testbed.hostUri(hostB));
+        dir = Files.createDirectories(testbed.work().resolve("vms").resolve("rc-agents-" + System.nanoTime()));
+        laptop = new Agent(laptopId, hostA, dir.resolve("laptop"), "manual");
+        handheld = new Agent(handheldId, hostB, dir.resolve("handheld"), "automatic");
+    }
+
+    @After
+    public void tearDown() throws IOException {
+        for (LibvirtHypervisor h : new LibvirtHypervisor[] {a, b}) {
+            for (String name : names) {
+                try {
+                    if (h.exists(name)) {
+                        if (h.domain(name).state().isActive()) {
+                            h.stop(name, true);
+                        }
+                        if (h.domain(name).persistent()) {
+                            h.undefine(name);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    System.err.println("cleanup on " + h.hostName() + ": " + e.getMessage());
+                }
+            }
+            h.close();
+        }
+        for (Agent x : new Agent[] {laptop, handheld}) {
+            if (x != null) {
+                x.kill();
+            }
+        }
+        if (dir != null && Files.exists(dir)) {
+            try (var files = Files.walk(dir)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+        try (var files = Files.list(testbed.work().resolve("vms"))) {
+            for (Path f : files.filter(f -> names.stream().anyMatch(n -> f.getFileName().toString().startsWith(n)))
+                    .toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    @Test
+    public void restartingTheItCenterMidOperationKeepsOneCopyTheSealedKeysAndTheAudit() throws Exception {
+        int runs = Integer.getInteger("ferry.campaign.runs", FULL ? 10 : 2);
+        Map<Kind, Integer> done = new TreeMap<>();
+        for (int run = 1; run <= runs; run++) {
+            if (run > 1) {
+                tearDown();
+                setUp();
+            }
+            Kind kind = Kind.values()[(run - 1) % Kind.values().length];
+            run(run, runs, kind);
+            done.merge(kind, 1, Integer::sum);
+        }
+        System.out.println("IT center restart campaign: " + runs + " runs passed " + done + ", seed " + SEED);
+    }
+
+    private void run(int run, int runs, Kind kind) throws Exception {
+        String name = "ferry-rc-" + Long.toString(System.nanoTime() % 100_000_000L, 36);
+        SerialLog log = startGuest(name);
+        laptop.service.enable(new CheckpointSettings(name, hostA, new AgentAddress(handheldId.id(), "127.0.0.1",
+                handheld.channels.port()), Duration.ofHours(1), Compression.ZSTD, true));
+        laptop.service.checkpointNow(name);
+        log.awaitCounter(log.lastCounter() + 1, 30_000);
+        CheckpointRecord second = laptop.service.checkpointNow(name);
+        long epoch = lease(name).path("epoch").asLong();
+        assertEquals(laptopId.id(), lease(name).path("holder").asText());
+
+        // what must survive the restart
+        byte[] rootBefore = caRoot();
+        Map<String, byte[]> laptopSealed = laptop.seal.snapshot();
+        Map<String, byte[]> handheldSealed = handheld.seal.snapshot();
+        assertArrayEquals("the backup holds the VM's key", laptopSealed.get("checkpoint." + name),
+                handheldSealed.get("checkpoint." + name));
+        List<JsonNode> auditBefore = audit(name);
+
+        // an agent's traffic to the IT center throughout: numbered audit events, each either acknowledged or not
+        AtomicBoolean trafficOn = new AtomicBoolean(true);
+        List<String> acknowledged = new CopyOnWriteArrayList<>();
+        List<String> unanswered = new CopyOnWriteArrayList<>();
+        Thread traffic = new Thread(() -> {
+            for (int i = 0; trafficOn.get(); i++) {
+                String mark = name + " #" + i;
+                try {
+                    handheld.link.call("POST", "audit", JSON.createObjectNode().put("kind", "campaign.mark")
+                            .put("vm", name).put("detail", mark).toString(), Duration.ofSeconds(5));
+                    acknowledged.add(mark);
+                } catch (RuntimeException e) {
+                    unanswered.add(mark);
+                }
+                try {
+                    Thread.sleep(150);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "campaign-traffic");
+        traffic.start();
+
+        long delay = random.nextInt(kind == Kind.MID_CHECKPOINT ? 1500 : 3000);
+        AtomicReference<Object> checkpoint = new AtomicReference<>();
+        Thread during = null;
+        AtomicReference<Object> restarted = new AtomicReference<>();
+        Thread restart = new Thread(() -> {
+            try {
+                restarted.set(itc.restart());
+            } catch (Exception | AssertionError e) {
+                restarted.set(e);
+            }
+        }, "campaign-itcenter-restart");
+        long beforeKill = -1;
+        int printedBeforeKill = -1;
+        if (kind == Kind.MID_CHECKPOINT) {
+            during = new Thread(() -> {
+                try {
+                    Thread.sleep(delay);
+                    checkpoint.set(laptop.service.checkpointNow(name));
+                } catch (RuntimeException | InterruptedException e) {
+                    checkpoint.set(e);
+                }
+            }, "campaign-checkpoint");
+            during.start();
+            restart.start();
+        } else {
+            restart.start();
+            Thread.sleep(delay);
+            log.awaitCounter(log.lastCounter() + 1, 30_000);
+            beforeKill = log.lastCounter();
+            kill9(name);
+            laptop.kill();
+            printedBeforeKill = log.counters().size();
+        }
+        boolean sawPaused = false;
+        while (restart.isAlive()) {
+            assertTrue("more than one QEMU of " + name + ": " + qemuPids(name), qemuPids(name).size() <= 1);
+            assertFalse("two running copies", running(a, name) && running(b, name));
+            if (kind == Kind.MID_CHECKPOINT) {
+                assertFalse("no recovery while the primary lives", b.exists(name));
+                sawPaused |= a.exists(name) && a.domain(name).state() == DomainState.PAUSED;
+            }
+            Thread.sleep(200);
+        }
+        if (restarted.get() instanceof Throwable t) {
+            throw new AssertionError("the IT center did not come back", t);
+        }
+        long restartMillis = (Long) restarted.get();
+
+        RecoveryResult recovery = null;
+        if (kind == Kind.MID_CHECKPOINT) {
+            during.join(60_000);
+            assertTrue("the checkpoint under way completed: " + checkpoint.get(),
+                    checkpoint.get() instanceof CheckpointRecord);
+            assertTrue("the laptop paused its guest while it could not renew", sawPaused);
+            long until = System.currentTimeMillis() + 30_000;
+            while (a.domain(name).state() != DomainState.RUNNING) {
+                assertTrue("the guest was not resumed after the restart", System.currentTimeMillis() < until);
+                assertFalse("no recovery while the primary lives", b.exists(name));
+                Thread.sleep(200);
+            }
+            JsonNode l = lease(name);
+            assertEquals(laptopId.id(), l.path("holder").asText());
+            assertEquals("the lease keeps its epoch", epoch, l.path("epoch").asLong());
+            CheckpointRecord next = laptop.service.checkpointNow(name);
+            assertEquals("the next checkpoint is stored on the backup", next.sequence(),
+                    handheld.service.stored().stream().filter(x -> x.vm().equals(name)).findFirst().orElseThrow()
+                            .sequence());
+            assertNull("no recovery", handheld.service.lastRecovery(name));
+        } else {
+            long deadline = System.currentTimeMillis() + 90_000;
+            while ((recovery = handheld.service.lastRecovery(name)) == null) {
+                assertTrue("no recovery after the IT center came back", System.currentTimeMillis() < deadline);
+                assertTrue(qemuPids(name).size() <= 1);
+                Thread.sleep(200);
+            }
+            assertEquals("the latest complete checkpoint", second.sequence(), recovery.sequence());
+            assertEquals(epoch + 1, recovery.epoch());
+            JsonNode l = lease(name);
+            assertEquals(handheldId.id(), l.path("holder").asText());
+            assertEquals(epoch + 1, l.path("epoch").asLong());
+            long wait = System.currentTimeMillis() + 60_000;
+            while (log.counters().size() < printedBeforeKill + 3 && System.currentTimeMillis() < wait) {
+                Thread.sleep(200);
+            }
+            assertTrue("the recovered guest counts on:\n" + log.tail(), log.counters().size() >= printedBeforeKill + 3);
+            long resumed = log.counters().get(printedBeforeKill);
+            assertTrue("resumed from the checkpoint, not beyond the kill: " + resumed + " > " + beforeKill,
+                    resumed <= beforeKill + 1);
+        }
+        Thread.sleep(1000); // a few more marks after the restart
+        trafficOn.set(false);
+        traffic.join(15_000);
+
+        // the VM runs exactly once, where it should, consistent
+        List<Long> pids = qemuPids(name);
+        assertEquals("one QEMU process of " + name + ": " + pids, 1, pids.size());
+        LibvirtHypervisor where = kind == Kind.MID_CHECKPOINT ? a : b;
+        LibvirtHypervisor other = kind == Kind.MID_CHECKPOINT ? b : a;
+        assertEquals(DomainState.RUNNING, where.domain(name).state());
+        assertFalse("no copy on " + other.hostName(), other.exists(name) && other.domain(name).state().isActive());
+        assertEquals("no reboot", 1, log.boots());
+        assertEquals("disk consistent with memory", 0, log.diskErrors());
+
+        // nothing sealed is lost: the surviving agents' secrets, the IT center's root, the certificates
+        assertSealed("handheld", handheldSealed, handheld.seal.snapshot());
+        if (kind == Kind.MID_CHECKPOINT) {
+            assertSealed("laptop", laptopSealed, laptop.seal.snapshot());
+        }
+        assertArrayEquals("the IT center's root", rootBefore, caRoot());
+        assertArrayEquals("the root the agents were issued under", laptopId.root().getEncoded(), rootBefore);
+        assertEquals(handheldId.id(), JSON.readTree(handheld.link.call("GET", "agents/" + handheldId.id(), null,
+                Duration.ofSeconds(10))).path("id").asText());
+
+        // the audit log is complete
+        List<JsonNode> auditAfter = audit(name);
+        Map<Long, JsonNode> bySeq = new HashMap<>();
+        for (JsonNode e : auditAfter) {
+            assertNull("one event per sequence number", bySeq.put(e.path("seq").asLong(), e));
+        }
+        for (JsonNode e : auditBefore) {
+            assertEquals("kept unchanged: " + e, e, bySeq.get(e.path("seq").asLong()));
+        }
+        Map<String, Integer> marks = new HashMap<>();
+        for (JsonNode e : auditAfter) {
+            if (e.path("kind").asText().equals("campaign.mark")) {
+                marks.merge(e.path("detail").asText(), 1, Integer::sum);
+            }
+        }
+        for (String m : acknowledged) {
+            assertEquals("acknowledged audit event " + m, Integer.valueOf(1), marks.get(m));
+        }
+        for (String m : unanswered) {
+            // not acknowledged: refused while the IT center was down, or written and its answer lost — never twice
+            assertTrue("unanswered audit event " + m + " at most once", marks.getOrDefault(m, 0) <= 1);
+        }
+        assertTrue("marks were refused while the IT center was down: " + unanswered.size(), !unanswered.isEmpty());
+        assertEquals(1, count(auditAfter, "lease.acquired", laptopId.id()));
+        assertEquals(1, count(auditAfter, "checkpoint.enabled", laptopId.id()));
+        if (kind == Kind.MID_CHECKPOINT) {
+            assertEquals(0, count(auditAfter, "lease.transferred", null));
+            assertEquals(0, count(auditAfter, "checkpoint.recovered", null));
+        } else {
+            assertEquals("one lease take-over", 1, count(auditAfter, "lease.transferred", handheldId.id()));
+            assertEquals("one recovery", 1, count(auditAfter, "checkpoint.recovered", handheldId.id()));
+        }
+        System.out.printf("run %d/%d %s: restart %d ms (%d ms in); %s; audit marks %d acknowledged, %d unanswered "
+                + "(%d of them written); %d audit events of the VM%n", run, runs, kind, restartMillis, delay,
+                kind == Kind.MID_CHECKPOINT ? "checkpoint under way " + ((CheckpointRecord) checkpoint.get()).sequence()
+                        + " completed, guest paused and resumed, lease epoch " + epoch + " kept"
+                        : "recovered checkpoint " + recovery.sequence() + " at epoch " + recovery.epoch() + " in "
+                                + recovery.recoveryMillis() + " ms",
+                acknowledged.size(), unanswered.size(), unanswered.stream().filter(marks::containsKey).count(),
+                auditAfter.size());
+    }
+
+    private static void assertSealed(String who, Map<String, byte[]> before, Map<String, byte[]> after) {
+        for (Map.Entry<String, byte[]> e : before.entrySet()) {
+            assertNotNull(who + " lost the sealed " + e.getKey(), after.get(e.getKey()));
+            assertArrayEquals(who + "'s sealed " + e.getKey(), e.getValue(), after.get(e.getKey()));
+        }
+    }
+
+    private static long count(List<JsonNode> audit, String kind, String agent) {
+        return audit.stream().filter(e -> e.path("kind").asText().equals(kind))
+                .filter(e -> agent == null || agent.equals(e.path("agent").asText())).count();
+    }
+
+    /** The IT center's audit events of a VM, oldest first, asked over the handheld's link. */
+    private List<JsonNode> audit(String vm) throws Exception {
+        List<JsonNode> events = new ArrayList<>();
+        JSON.readTree(handheld.link.call("GET", "audit?vm=" + vm + "&limit=10000", null, Duration.ofSeconds(10)))
+                .forEach(events::add);
+        return events;
+    }
+
+    /** The IT center's root as {@code GET /api/v1/ca} serves it (DER), over TLS trusting the root the agents have. */
+    private static byte[] caRoot() throws Exception {
+        KeyStore anchors = KeyStore.getInstance("PKCS12");
+        anchors.load(null, null);
+        anchors.setCertificateEntry("root", laptopId.root());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+        tmf.init(anchors);
+        SSLContext ssl = SSLContext.getInstance("TLSv1.3");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        HttpClient client = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:"
+                + ItCenterDistribution.HTTPS_PORT + "/api/v1/ca")).timeout(Duration.ofSeconds(10)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode());
+        return r.body();
+    }
+
+    private JsonNode lease(String vm) throws Exception {
+        return JSON.readTree(handheld.link.call("GET", "leases/" + vm, null, Duration.ofSeconds(10)));
+    }
+
+    private SerialLog startGuest(String name) throws Exception {
+        names.add(name);
+        Path vms = testbed.work().resolve("vms");
+        Path disk = vms.resolve(name + ".qcow2");
+        Path serial = vms.resolve(name + ".log");
+        Files.copy(testbed.work().resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
+        Files.deleteIfExists(serial);
+        a.define(testbed.guestXml(name, disk, serial));
+        a.start(name);
+        SerialLog log = new SerialLog(serial);
+        log.awaitCounter(3, 120_000);
+        return log;
+    }
+
+    private static boolean running(LibvirtHypervisor h, String name) {
+        try {
+            return h.exists(name) && h.domain(name).state() == DomainState.RUNNING;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The QEMU processes of a guest on the whole machine (any testbed host). */
+    private static List<Long> qemuPids(String guest) throws IOException {
+        List<Long> pids = new ArrayList<>();
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                String cmd;
+                try {
+                    cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+                } catch (IOException gone) {
+                    continue;
+                }
+                if (cmd.contains("guest=" + guest + ",")) {
+                    pids.add(Long.parseLong(p.getFileName().toString()));
+                }
+            }
+        }
+        return pids;
+    }
+
+    private void kill9(String domain) throws Exception {
+        Path pidFile = testbed.work().resolve("hosts").resolve(hostA).resolve("run/qemu/" + domain + ".pid");
+        String pid = Files.readString(pidFile, StandardCharsets.US_ASCII).strip();
+        Process p = new ProcessBuilder("kill", "-9", pid).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals("kill -9 " + pid + ": " + out, 0, p.waitFor());
+    }
+
+    /**
+     * The checkpoint configuration: the values below, every other attribute its declared default (a proxy,
+     * so that attributes added to CheckpointConfig later need no change here).
+     */
+    private static CheckpointConfig config(Path root, String host, String failover) {
+        Map<String, Object> values = Map.of("store_dir", root.resolve("store").toString(), "work_dir",
+                root.resolve("work").toString(), "recovery_host", host, "heartbeat_interval_ms", 500L,
+                "failure_timeout_ms", 3000L, "lease_ttl_s", 4, "failover", failover, "itcenter_unreachable", "safety",
+                // no host watchdog here: the campaign checks the agents' own lease handling, and kills QEMU itself
+                "fence", "none", "max_checkpoint_bytes", 1L << 32);
+        return (CheckpointConfig) Proxy.newProxyInstance(CheckpointConfig.class.getClassLoader(),
+                new Class<?>[] {CheckpointConfig.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "annotationType" -> CheckpointConfig.class;
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    case "toString" -> "CheckpointConfig" + values;
+                    default -> values.containsKey(method.getName()) ? values.get(method.getName())
+                            : method.getDefaultValue();
+                });
+    }
+
+    /** Seal storage as a map: the agents' key handling, not the TPM, is under test here. */
+    private static final class MapSeal implements SealStorage {
+        private final Map<String, byte[]> secrets = new HashMap<>();
+
+        synchronized Map<String, byte[]> snapshot() {
+            Map<String, byte[]> copy = new TreeMap<>();
+            secrets.forEach((k, v) -> copy.put(k, v.clone()));
+            return copy;
+        }
+
+        @Override
+        public synchronized SealStatus status() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public synchronized List<String> list() {
+            return new ArrayList<>(secrets.keySet());
+        }
+
+        @Override
+        public synchronized void put(String n, byte[] secret) {
+            secrets.put(n, secret.clone());
+        }
+
+        @Override
+        public synchronized byte[] get(String n) {
+            byte[] s = secrets.get(n);
+            if (s == null) {
+                throw new SealException("get", n, SealException.Reason.NO_SUCH_SECRET, "no secret " + n);
+            }
+            return s.clone();
+        }
+
+        @Override
+        public synchronized boolean delete(String n) {
+            return secrets.remove(n) != null;
+        }
+
+        @Override
+        public ApprovalRequest approvalRequest() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void approve(Approval approval) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void rotate(Approval approvalOrNull) {
+            throw new UnsupportedOperationException();
+        }
+    }
+}
