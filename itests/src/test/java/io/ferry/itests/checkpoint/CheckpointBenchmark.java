@@ -301,6 +301,21 @@ public final class CheckpointBenchmark {
             }
 
             @Override
+            public String fence() {
+                return "watchdog"; // as deployed: the fencing watchdog runs beside the guest
+            }
+
+            @Override
+            public String virsh() {
+                return "virsh";
+            }
+
+            @Override
+            public String qemu_pid_dir() {
+                return io.ferry.itests.Testbed.load().work().resolve("hosts").resolve(host).resolve("run/qemu").toString(); // the host's libvirtd writes it in its own mount namespace
+            }
+
+            @Override
             public long max_checkpoint_bytes() {
                 return 1L << 32;
             }

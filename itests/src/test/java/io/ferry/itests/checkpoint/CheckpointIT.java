@@ -78,6 +78,7 @@ public class CheckpointIT {
     private static ItCenterDistribution itc;
     private static ItCenterDistribution.Agent laptopId;
     private static ItCenterDistribution.Agent handheldId;
+    private static ItCenterDistribution.Agent intruderId;
 
     private final Testbed testbed = Testbed.load();
     private final String hostA = System.getProperty("ferry.itest.hosts", "ita itb").split(" ")[0];
@@ -101,8 +102,11 @@ public class CheckpointIT {
         final String failover;
         final String itCenterUrl;
         final MapSeal seal = new MapSeal();
-        /** The lease time this agent asks for (s). */
-        int leaseSeconds = 4;
+        /**
+         * The lease time this agent asks for (s): with heartbeats every 0.5 s, the agent pauses its VM 3.75 s after
+         * its last renewal, its fencing watchdog destroys it at 5 s, the lease expires at 6 s.
+         */
+        int leaseSeconds = 6;
         TlsAgentChannels channels;
         ItCenterLink link;
         CheckpointService service;
@@ -144,6 +148,7 @@ public class CheckpointIT {
         itc = ItCenterDistribution.start(Testbed.load().work());
         laptopId = itc.register("cp-laptop");
         handheldId = itc.register("cp-handheld");
+        intruderId = itc.register("cp-intruder");
     }
 
     @AfterClass
@@ -385,10 +390,11 @@ public class CheckpointIT {
                 tearDown();
                 setUp();
             }
-            // the agent comes back within its lease time (15 s here; 30 s by default): with 4 s, a restart slowed
-            // by a loaded machine let the backup take the lease over while the dead agent's QEMU still ran
+            // the agent comes back before its fencing watchdog acts (17.5 s after its last renewal with the 20 s lease
+            // here, 26.25 s with the default 30 s): with a 4 s lease, a restart slowed by a loaded machine let the
+            // backup take the lease over while the dead agent's QEMU still ran (before there was fencing)
             laptop.kill();
-            laptop.leaseSeconds = 15;
+            laptop.leaseSeconds = 20;
             laptop.start();
             String name = newName();
             SerialLog log = startGuest(name);
@@ -491,7 +497,7 @@ public class CheckpointIT {
 
         // the cable between the agents is pulled, both reach the IT center: the lease stays with the laptop
         agentCable.unplug();
-        Thread.sleep(6000); // longer than the lease time: the laptop keeps renewing it
+        Thread.sleep(7000); // longer than the lease time: the laptop keeps renewing it
         try {
             handheld.service.recover(name, hostB, RecoveryListener.NONE);
             fail("the handheld must not recover while the laptop holds the lease");
@@ -541,6 +547,232 @@ public class CheckpointIT {
         assertEquals(2, l.path("epoch").asLong());
     }
 
+    private CheckpointSettings protection(String name) {
+        return new CheckpointSettings(name, hostA, backupAddress(), Duration.ofHours(1), Compression.ZSTD, true);
+    }
+
+    /** The handheld's status of a VM: null when it does not watch it (never did, or forgot it). */
+    private CheckpointStatus backupStatus(String vm) {
+        return handheld.service.status().stream().filter(st -> st.vm().equals(vm)).findFirst().orElse(null);
+    }
+
+    private boolean backupStores(String vm) {
+        return handheld.service.stored().stream().anyMatch(st -> st.vm().equals(vm));
+    }
+
+    /**
+     * A DISABLE for {@code vm} sent to the handheld by another enrolled agent (its certificate issued by the same
+     * IT center) over a real mutual-TLS channel; returns the handheld's answer.
+     */
+    private String intruderDisable(String vm, long epoch) throws Exception {
+        TlsAgentChannels intruder = TestChannels.start(intruderId.credentials());
+        try (io.ferry.api.channel.Channel c = intruder.open(new AgentAddress(handheldId.id(), "127.0.0.1",
+                handheld.channels.port()), CheckpointService.PURPOSE, Duration.ofSeconds(10))) {
+            java.io.DataOutputStream out = new java.io.DataOutputStream(c.output());
+            out.writeUTF("DISABLE");
+            out.writeUTF(vm);
+            out.writeLong(epoch);
+            out.flush();
+            return new java.io.DataInputStream(c.input()).readUTF();
+        } finally {
+            intruder.close();
+        }
+    }
+
+    /** Whether a process exists and is not a zombie (a killed QEMU stays one until its reaper collects it). */
+    private static boolean runs(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            char state = stat.substring(stat.lastIndexOf(')') + 2).charAt(0);
+            return state != 'Z' && state != 'X';
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** For {@code millis}: the guest runs on A, nothing of it on B, no recovery. */
+    private void onlyOnA(String name, long millis) throws Exception {
+        long until = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < until) {
+            assertTrue("the guest runs on A", running(a, name));
+            assertFalse("nothing of it on B", b.exists(name));
+            Thread.sleep(200);
+        }
+        assertNull("no recovery", handheld.service.lastRecovery(name));
+    }
+
+    /**
+     * checkpoint:disable with the backup reachable: another enrolled agent's DISABLE is refused first and
+     * changes nothing; the laptop's releases the lease at the IT center and the handheld forgets the VM (no
+     * watching, no checkpoint, no pairing); past the failure timeout, the lease time and the fence time the
+     * guest runs on A alone.
+     */
+    @Test
+    public void disablingWithTheBackupReachableMakesItForgetTheVmAndAnotherAgentsDisableIsRefused()
+            throws Exception {
+        String name = newName();
+        SerialLog log = startGuest(name);
+        laptop.service.enable(protection(name));
+        laptop.service.checkpointNow(name);
+        Path pairing = handheld.home.resolve("work").resolve("pairings").resolve(name + ".properties");
+        assertEquals(CheckpointStatus.Role.BACKUP, backupStatus(name).role());
+        assertTrue(Files.exists(pairing));
+
+        // another enrolled agent (valid certificate, same IT center): refused, whatever epoch it claims
+        for (long epoch : new long[] {1, 2}) {
+            String answer = intruderDisable(name, epoch);
+            assertTrue(answer, answer.startsWith("REFUSED") && answer.contains("paired with " + laptopId.id()));
+        }
+        Thread.sleep(1500);
+        assertEquals("still watched", CheckpointStatus.Role.BACKUP, backupStatus(name).role());
+        assertTrue("heartbeats still counted", backupStatus(name).lastHeartbeat().isAfter(
+                java.time.Instant.now().minusSeconds(2)));
+        assertTrue(backupStores(name));
+        assertTrue(Files.exists(pairing));
+
+        assertTrue(laptop.service.disable(name));
+        JsonNode l = lease(name);
+        assertTrue("lease released: " + l, l.path("holder").isNull());
+        assertEquals(1, l.path("epoch").asLong());
+        assertNull("the handheld no longer watches it", backupStatus(name));
+        assertFalse("its checkpoints are gone", backupStores(name));
+        assertFalse("its pairing is gone", Files.exists(pairing));
+        assertFalse("the laptop's fence stood down",
+                Files.exists(laptop.home.resolve("work").resolve("fence").resolve(name + ".deadline")));
+        assertTrue(laptop.service.status().stream().noneMatch(st -> st.vm().equals(name)));
+
+        onlyOnA(name, 12_000); // > failure timeout 3 s + lease 6 s + a recovery attempt every 5 s
+        log.awaitCounter(log.lastCounter() + 1, 30_000);
+        assertEquals("no reboot", 1, log.boots());
+        assertEquals("disk consistent with memory", 0, log.diskErrors());
+    }
+
+    /**
+     * checkpoint:disable while the backup is cut off: the DISABLE cannot be delivered, the lease is released
+     * at the IT center. The handheld notices the silence, finds the lease released instead of expired, and
+     * forgets the VM rather than recover it; the IT center would refuse the takeover anyway. No second copy,
+     * also once the cable is back.
+     */
+    @Test
+    public void disablingWithTheBackupCutOffStillNeverStartsASecondCopy() throws Exception {
+        String name = newName();
+        SerialLog log = startGuest(name);
+        laptop.service.enable(protection(name));
+        laptop.service.checkpointNow(name);
+        agentCable.unplug();
+        assertTrue(laptop.service.disable(name));
+        JsonNode l = lease(name);
+        assertTrue("lease released: " + l, l.path("holder").isNull());
+        assertTrue("the handheld missed it", backupStores(name));
+
+        // the IT center refuses a takeover of the released lease (asked directly, as an older backup would)
+        try {
+            handheld.link.call("POST", "leases/" + name + "/transfer", "{\"epoch\":1,\"ttlSeconds\":6}",
+                    Duration.ofSeconds(5));
+            fail("a released lease must not be taken over");
+        } catch (ItCenterException e) {
+            assertEquals(ItCenterException.Reason.CONFLICT, e.reason());
+        }
+
+        long until = System.currentTimeMillis() + 30_000;
+        while (backupStatus(name) != null || backupStores(name)) {
+            assertTrue("the handheld did not forget the VM", System.currentTimeMillis() < until);
+            assertTrue(running(a, name));
+            assertFalse("a second copy", b.exists(name));
+            Thread.sleep(200);
+        }
+        agentCable.plug();
+        onlyOnA(name, 8000);
+        l = lease(name);
+        assertTrue(l.path("holder").isNull());
+        assertEquals(1, l.path("epoch").asLong());
+        log.awaitCounter(log.lastCounter() + 1, 30_000);
+        assertEquals("no reboot", 1, log.boots());
+    }
+
+    /**
+     * Fencing without the agent: the laptop's agent dies and stays dead (its threads stop and its connections
+     * break — in this JVM; its fencing watchdog is a separate process), its QEMU runs on. The watchdog destroys
+     * the guest on A at the fence time (5.25 s after the last renewal), while the lease is still the laptop's;
+     * only after the lease expired does the handheld take it over and resume the guest on B. At no moment do two
+     * QEMU processes of the guest exist; the guest counts on on B from the latest checkpoint, consistent.
+     */
+    @Test
+    public void anAgentDeadPastItsLeaseIsFencedOnItsHostBeforeTheBackupRecovers() throws Exception {
+        String name = newName();
+        SerialLog log = startGuest(name);
+        laptop.service.enable(protection(name));
+        laptop.service.checkpointNow(name);
+        log.awaitCounter(log.lastCounter() + 1, 30_000);
+        long stored = laptop.service.checkpointNow(name).sequence();
+        Path fence = laptop.home.resolve("work").resolve("fence");
+        long watchdog = Long.parseLong(Files.readString(fence.resolve(name + ".deadline.pid")).strip());
+        assertTrue("the watchdog is on duty", ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false));
+        assertTrue("a process of its own", ProcessHandle.current().pid() != watchdog);
+        long qemu = Long.parseLong(Files.readString(testbed.work().resolve("hosts").resolve(hostA)
+                .resolve("run/qemu/" + name + ".pid"), StandardCharsets.US_ASCII).strip());
+
+        long killed = System.nanoTime();
+        laptop.kill();
+        assertTrue("QEMU runs on", runs(qemu));
+        long aGone = -1;
+        long bRuns = -1;
+        java.time.Instant aGoneAt = null;
+        JsonNode leaseWhenAGone = null;
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (bRuns < 0 || handheld.service.lastRecovery(name) == null) {
+            assertTrue("no recovery", System.currentTimeMillis() < deadline);
+            boolean onA = runs(qemu);
+            boolean onB = running(b, name);
+            assertFalse("two running copies", onA && onB);
+            if (!onA && aGone < 0) {
+                aGoneAt = java.time.Instant.now();
+                aGone = (System.nanoTime() - killed) / 1_000_000;
+                leaseWhenAGone = lease(name);
+            }
+            if (onB && bRuns < 0) {
+                bRuns = (System.nanoTime() - killed) / 1_000_000;
+            }
+            Thread.sleep(50);
+        }
+        RecoveryResult r = handheld.service.lastRecovery(name);
+        String watchdogLog = Files.readString(fence.resolve(name + ".log"));
+        System.out.print(watchdogLog);
+        System.out.printf("agent killed; its QEMU destroyed by the watchdog after %d ms (lease then: %s), the guest "
+                + "running on B after %d ms (checkpoint %d, epoch %d, recovery %d ms)%n", aGone, leaseWhenAGone, bRuns,
+                r.sequence(), r.epoch(), r.recoveryMillis());
+        assertTrue("A's QEMU gone first", aGone >= 0 && aGone < bRuns);
+        assertEquals("gone while the lease was still the laptop's", laptopId.id(),
+                leaseWhenAGone.path("holder").asText());
+        assertEquals(1, leaseWhenAGone.path("epoch").asLong());
+        // same machine, same wall clock: seen gone (so gone at the latest then) before the lease's expiry
+        JsonNode e = leaseWhenAGone.path("expiresAt");
+        java.time.Instant expiresAt = e.isNumber()
+                ? java.time.Instant.ofEpochSecond(0, e.decimalValue().movePointRight(9).longValue())
+                : java.time.Instant.parse(e.asText());
+        assertTrue("gone " + aGoneAt + " before the lease expired at the IT center " + expiresAt,
+                aGoneAt.isBefore(expiresAt));
+        assertTrue("within the fence time after the kill: " + aGone, aGone < 5000 + 1000);
+        assertEquals(2, r.epoch());
+        assertEquals(stored, r.sequence());
+        assertTrue(watchdogLog, watchdogLog.contains("killed QEMU pid " + qemu));
+        System.out.printf("QEMU seen gone %d ms before the lease's expiry%n",
+                Duration.between(aGoneAt, expiresAt).toMillis());
+        long until = System.currentTimeMillis() + 5000;
+        while (ProcessHandle.of(watchdog).map(ProcessHandle::isAlive).orElse(false)) {
+            assertTrue("the watchdog exits after fencing", System.currentTimeMillis() < until);
+            Thread.sleep(100);
+        }
+        int printed = log.counters().size();
+        long wait = System.currentTimeMillis() + 30_000;
+        while (log.counters().size() < printed + 3 && System.currentTimeMillis() < wait) {
+            Thread.sleep(200);
+        }
+        assertTrue("the guest counts on on B:\n" + log.tail(), log.counters().size() >= printed + 3);
+        assertEquals("no reboot", 1, log.boots());
+        assertEquals("disk consistent with memory", 0, log.diskErrors());
+    }
+
     /**
      * The IT center restarts (bin/stop, bin/start) while a checkpoint is under way: the checkpoint
      * completes (it does not need the IT center); the laptop cannot renew its lease, so it pauses its
@@ -548,10 +780,6 @@ public class CheckpointIT {
      * restart the lease is renewed at the same epoch, the guest resumes on A and checkpoints go on.
      */
     @Test
-    @org.junit.Ignore("the IT center does not come back after a restart of its Karaf: pax-web reads the persisted "
-            + "org.ops4j.pax.web.ssl.trustManagerFactory.algorithm = FerryAnyClient at boot, before the itcenter bundle "
-            + "registers that JCA provider ('Unable to start Pax Web server: FerryAnyClient TrustManagerFactory not "
-            + "available'); reported as skipped until that is fixed in bundles/itcenter")
     public void restartingTheItCenterMidCheckpointKeepsOneCopyAndTheLease() throws Exception {
         String name = newName();
         SerialLog log = startGuest(name);
@@ -671,6 +899,21 @@ public class CheckpointIT {
             @Override
             public String itcenter_unreachable() {
                 return "safety";
+            }
+
+            @Override
+            public String fence() {
+                return "watchdog";
+            }
+
+            @Override
+            public String virsh() {
+                return "virsh";
+            }
+
+            @Override
+            public String qemu_pid_dir() {
+                return Testbed.load().work().resolve("hosts").resolve(host).resolve("run/qemu").toString(); // the host's libvirtd writes it in its own mount namespace
             }
 
             @Override

@@ -79,7 +79,10 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
     private final DiskTool disks;
     private final Path work;
     private final ScheduledExecutorService scheduler;
+    /** One thread for the primaries' lease guards (pause, fence deadline): never behind a blocking call. */
+    private final ScheduledExecutorService guards;
     private final SenderCheck senders;
+    private final Fencing fencing;
     private final SecureRandom random = new SecureRandom();
 
     private final Map<String, Primary> primaries = new ConcurrentHashMap<>();
@@ -114,11 +117,22 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                 vm -> seal.list().contains(keyName(vm)) ? seal.get(keyName(vm)) : null);
         this.work = Files.createDirectories(Path.of(config.work_dir().isBlank() ? data + "/ferry/checkpoint/work"
                 : config.work_dir()));
-        this.scheduler = Executors.newScheduledThreadPool(4, r -> {
+        this.scheduler = Executors.newScheduledThreadPool(6, r -> {
             Thread t = new Thread(r, "ferry-checkpoint");
             t.setDaemon(true);
             return t;
         });
+        this.guards = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ferry-checkpoint-lease-guard");
+            t.setDaemon(true);
+            return t;
+        });
+        this.fencing = new Fencing(work.resolve("fence"), config.virsh(), config.qemu_pid_dir(),
+                "watchdog".equalsIgnoreCase(config.fence()) && !availabilityFirst());
+        if (fencing.enabled() && config.lease_ttl_s() < 6) {
+            LOG.warning("lease time " + config.lease_ttl_s() + " s: with fencing at least 6 s is advised (" + times()
+                    + ")");
+        }
         this.senders = new SenderCheck(work.resolve("pairings"), leases, this::availabilityFirst, scheduler,
                 java.time.Clock.systemUTC(), Duration.ofSeconds(Math.max(1, Math.min(5, config.lease_ttl_s() / 3))));
         scheduler.scheduleWithFixedDelay(this::detectFailures, 1000, 1000, TimeUnit.MILLISECONDS);
@@ -131,7 +145,9 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             p.stop();
         }
         primaries.clear();
+        // the fencing watchdogs stay on duty: a restarted (or updated) agent resumes feeding them
         scheduler.shutdownNow();
+        guards.shutdownNow();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -177,6 +193,10 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         return Duration.ofSeconds(config.lease_ttl_s());
     }
 
+    private Fencing.Times times() {
+        return Fencing.Times.of(ttl(), config.heartbeat_interval_ms());
+    }
+
     private boolean availabilityFirst() {
         return "availability".equalsIgnoreCase(config.itcenter_unreachable());
     }
@@ -194,6 +214,15 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
 
     @Override
     public CheckpointStatus enable(CheckpointSettings settings) {
+        return enable(settings, true);
+    }
+
+    /**
+     * {@code fresh}: a new protection (checkpoint:enable), whose lease is given back when the backup
+     * cannot be told; otherwise a restarted agent resuming one, which keeps its lease (and fence
+     * deadline) so that a backup it cannot reach may take over.
+     */
+    private CheckpointStatus enable(CheckpointSettings settings, boolean fresh) {
         String vm = settings.vm();
         Hypervisor h = hypervisor(settings.host());
         if (h.domain(vm).state() != DomainState.RUNNING) {
@@ -203,6 +232,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             throw new CheckpointException(Reason.INVALID, vm + " is checkpointed already; disable it first");
         }
         long epoch;
+        long leaseSentAt = Fencing.bootMillis();
         try {
             epoch = leases.acquire(vm, ttl()).epoch();
         } catch (CheckpointException e) {
@@ -221,8 +251,28 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             random.nextBytes(key);
             seal.put(keyName(vm), key);
         }
-        long latest = handKey(settings, epoch, key);
-        Primary p = new Primary(settings, epoch, key, latest + 1);
+        if (epoch > 0) {
+            // from now on the VM does not outlive this agent's lease here (see Fencing)
+            fencing.hold(vm, h.uri(), leaseSentAt + times().fenceAfter());
+        }
+        long latest;
+        try {
+            latest = handKey(settings, epoch, key);
+        } catch (CheckpointException e) {
+            // not protected after all: give the lease back, so that no backup holding an older checkpoint of the VM
+            // could take it over once it expired
+            if (fresh && epoch > 0) {
+                try {
+                    leases.release(vm, epoch);
+                    fencing.release(vm);
+                } catch (CheckpointException x) {
+                    LOG.warning("cannot release the lease of " + vm + " after the failed enable: " + x.getMessage()
+                            + " (the fencing watchdog keeps its deadline)");
+                }
+            }
+            throw e;
+        }
+        Primary p = new Primary(settings, epoch, key, latest + 1, leaseSentAt);
         primaries.put(vm, p);
         remember(settings);
         p.start();
@@ -252,16 +302,96 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         }
     }
 
+    /**
+     * Ends the protection of a VM so that no backup can ever recover it while it runs on here. Once
+     * checkpoints, heartbeats and renewals have stopped (none under way), the lease is released at the IT
+     * center — a released lease is taken over by nobody — and the backup is told ({@code DISABLE}, which it
+     * accepts only from the VM's paired primary holding, or having just released, the lease) to forget the VM.
+     * Either suffices: the backup that missed the message finds the lease released when it would recover,
+     * and the backup that got it no longer watches. When neither the IT center nor the backup confirms,
+     * protection goes on as before and the disable fails (try again).
+     */
     @Override
     public boolean disable(String vm) {
-        Primary p = primaries.remove(vm);
+        Primary p = primaries.get(vm);
         if (p == null) {
             return false;
         }
         p.stop();
+        synchronized (p) {
+            // a checkpoint under way completes (or fails) first
+        }
+        synchronized (p.renewing) {
+            // and no renewal is under way: it could land after the release
+        }
+        String released = null;
+        if (p.epoch > 0) {
+            try {
+                leases.release(vm, p.epoch);
+            } catch (CheckpointException e) {
+                released = e.getMessage();
+                LeaseClient.Lease l = e.reason() == Reason.FENCED ? leaseOrNull(vm) : null;
+                if (l != null && l.holder() == null) {
+                    released = null; // released already (an earlier attempt whose answer was lost)
+                } else if (l != null && !channels.agentId().equals(l.holder())) {
+                    // the backup took the lease over meanwhile: this copy must not run on
+                    p.fence("lease at " + l.holder() + " epoch " + l.epoch() + " while disabling");
+                    throw new CheckpointException(Reason.FENCED, vm + " was taken over by " + l.holder()
+                            + " (lease epoch " + l.epoch() + "): stopped here");
+                }
+            }
+        } else {
+            released = "no lease (checkpointing without a witness)";
+        }
+        if (released == null) {
+            fencing.release(vm); // nobody can take the VM over now: no fencing needed
+        }
+        String told = tellBackupToForget(p);
+        if (released != null && told != null) {
+            p.start();
+            throw new CheckpointException(Reason.UNAVAILABLE, "cannot disable the protection of " + vm
+                    + ": the IT center did not release its lease (" + released + ") and the backup was not told ("
+                    + told + "); protection goes on, try again");
+        }
+        primaries.remove(vm, p);
         forgetPrimary(vm);
-        leases.audit("checkpoint.disabled", vm, "");
+        synchronized (p.pausing) {
+            if (p.pausedForLease) {
+                try {
+                    hypervisor(p.settings.host()).resume(vm);
+                } catch (RuntimeException e) {
+                    LOG.warning("cannot resume " + vm + ": " + e.getMessage());
+                }
+            }
+        }
+        String how = (released == null ? "lease released" : "lease not released: " + released) + "; "
+                + (told == null ? "the backup forgot it" : "the backup not told: " + told);
+        LOG.info("protection of " + vm + " disabled (" + how + ")");
+        leases.audit("checkpoint.disabled", vm, how);
         return true;
+    }
+
+    private LeaseClient.Lease leaseOrNull(String vm) {
+        try {
+            return leases.get(vm);
+        } catch (CheckpointException e) {
+            return null;
+        }
+    }
+
+    /** DISABLE to the backup: returns null when it confirmed, else why not. */
+    private String tellBackupToForget(Primary p) {
+        try (Channel c = channels.open(p.settings.backup(), PURPOSE, Duration.ofSeconds(5))) {
+            DataOutputStream out = new DataOutputStream(c.output());
+            out.writeUTF("DISABLE");
+            out.writeUTF(p.settings.vm());
+            out.writeLong(p.epoch);
+            out.flush();
+            String answer = new DataInputStream(c.input()).readUTF();
+            return "OK".equals(answer) ? null : answer;
+        } catch (IOException | RuntimeException e) {
+            return "unreachable: " + e.getMessage();
+        }
     }
 
     @Override
@@ -282,28 +412,41 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         long confirmed = -1;
         volatile CheckpointRecord last;
         volatile String lastError;
-        volatile long renewedAt = System.nanoTime();
+        /** Boot-time ms when the last granted renewal (or the acquire) was sent: the lease stands until then + TTL. */
+        volatile long renewedAt;
         volatile boolean pausedForLease;
         volatile boolean stopped;
+        /** Held for a whole renewal, so that disable can wait until none is under way. */
+        final Object renewing = new Object();
+        /** Orders the guard's pause with a renewal's resume. */
+        final Object pausing = new Object();
         ScheduledFuture<?> checkpoints;
         ScheduledFuture<?> beats;
+        ScheduledFuture<?> renewals;
+        ScheduledFuture<?> guard;
         Channel beatChannel;
-        long lastRenewAttempt;
 
-        Primary(CheckpointSettings settings, long epoch, byte[] key, long firstSequence) {
+        Primary(CheckpointSettings settings, long epoch, byte[] key, long firstSequence, long renewedAt) {
             this.settings = settings;
             this.epoch = epoch;
             this.key = key;
             this.nextSequence = firstSequence;
+            this.renewedAt = renewedAt;
         }
 
         void start() {
+            stopped = false;
+            Fencing.Times t = times();
             checkpoints = scheduler.scheduleWithFixedDelay(this::scheduled, 0, settings.interval().toMillis(),
                     TimeUnit.MILLISECONDS);
             beats = scheduler.scheduleWithFixedDelay(this::beat, 0, config.heartbeat_interval_ms(),
                     TimeUnit.MILLISECONDS);
+            renewals = scheduler.scheduleWithFixedDelay(this::renewLease, 0, t.renewEvery(), TimeUnit.MILLISECONDS);
+            guard = guards.scheduleWithFixedDelay(this::guardLease, 0, Math.min(250, config.heartbeat_interval_ms()),
+                    TimeUnit.MILLISECONDS);
         }
 
+        /** Stops checkpoints, heartbeats, renewals and the guard; the fencing watchdog keeps its last deadline. */
         void stop() {
             stopped = true;
             try {
@@ -311,11 +454,10 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             } catch (IOException e) {
                 LOG.fine("cannot remove the previous memory image of " + settings.vm() + ": " + e.getMessage());
             }
-            if (checkpoints != null) {
-                checkpoints.cancel(false);
-            }
-            if (beats != null) {
-                beats.cancel(false);
+            for (ScheduledFuture<?> f : java.util.Arrays.asList(checkpoints, beats, renewals, guard)) {
+                if (f != null) {
+                    f.cancel(false);
+                }
             }
             closeBeatChannel();
         }
@@ -459,7 +601,6 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             if (stopped) {
                 return;
             }
-            renewLease();
             try {
                 if (beatChannel == null) {
                     beatChannel = channels.open(settings.backup(), PURPOSE, Duration.ofSeconds(5));
@@ -488,42 +629,81 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         }
 
         /**
-         * Renews every third of the lease time; fences (stops) the VM when the lease moved. Without a
-         * renewal for three quarters of the lease time it pauses the VM: the IT center counts the lease
-         * from when it received the renewal, this agent from before it sent it, so the VM is paused
-         * before the backup can take the lease over (the beats are much shorter than the margin).
+         * Renews the lease (every third of its time, more often for short leases, see {@link Fencing.Times});
+         * fences (stops) the VM when the lease moved. A renewal may block (IT center slow or cut off): the pause
+         * and the fence deadline are the {@link #guardLease guard}'s, on its own thread.
          */
         private void renewLease() {
-            long now = System.nanoTime();
-            long ttlNanos = ttl().toNanos();
-            String vm = settings.vm();
-            if (now - lastRenewAttempt >= ttlNanos / 3) {
-                lastRenewAttempt = now;
+            synchronized (renewing) {
+                if (stopped) {
+                    return;
+                }
+                String vm = settings.vm();
+                long sentAt = Fencing.bootMillis();
                 try {
                     leases.renew(vm, epoch, ttl());
-                    renewedAt = now;
-                    if (pausedForLease) {
-                        hypervisor(settings.host()).resume(vm);
-                        pausedForLease = false;
-                        LOG.info("lease of " + vm + " renewed: resumed");
-                    }
                 } catch (CheckpointException e) {
-                    if (e.reason() == Reason.FENCED) {
+                    if (e.reason() == Reason.FENCED && !stopped) {
                         fence(e.getMessage());
                         return;
                     }
                     lastError = "lease not renewed: " + e.getMessage();
+                    return;
+                }
+                synchronized (pausing) {
+                    renewedAt = Math.max(renewedAt, sentAt);
+                    holdFence();
+                    if (pausedForLease && !stopped) {
+                        try {
+                            hypervisor(settings.host()).resume(vm);
+                            pausedForLease = false;
+                            LOG.info("lease of " + vm + " renewed: resumed");
+                        } catch (RuntimeException x) {
+                            LOG.warning("cannot resume " + vm + ": " + x.getMessage());
+                        }
+                    }
                 }
             }
-            if (!availabilityFirst() && !pausedForLease && now - renewedAt > ttlNanos * 3 / 4) {
-                try {
-                    hypervisor(settings.host()).suspend(vm);
-                    pausedForLease = true;
-                    LOG.warning("cannot renew the lease of " + vm + ": paused until it is renewed");
-                } catch (RuntimeException s) {
-                    LOG.warning("cannot pause " + vm + ": " + s.getMessage());
-                }
+        }
+
+        /**
+         * Every quarter second: without a granted renewal for the pause time the VM is paused (the IT center
+         * counts the lease from when it received the renewal, this agent from before it sent it, so the VM is
+         * paused before the backup can take the lease over); then the fencing watchdog's deadline is moved: the
+         * last renewal + fence time while the VM runs, now + fence time while this agent holds it paused.
+         */
+        private void guardLease() {
+            if (stopped) {
+                return;
             }
+            try {
+                synchronized (pausing) {
+                    long now = Fencing.bootMillis();
+                    if (!availabilityFirst() && !pausedForLease && now - renewedAt > times().pauseAfter()) {
+                        String vm = settings.vm();
+                        try {
+                            hypervisor(settings.host()).suspend(vm);
+                            pausedForLease = true;
+                            LOG.warning("cannot renew the lease of " + vm + ": paused until it is renewed");
+                        } catch (RuntimeException s) {
+                            LOG.warning("cannot pause " + vm + ": " + s.getMessage());
+                        }
+                    }
+                    holdFence();
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "lease guard of " + settings.vm() + ": " + e.getMessage(), e);
+            }
+        }
+
+        private void holdFence() {
+            if (epoch <= 0 || stopped) {
+                return;
+            }
+            long fenceAfter = times().fenceAfter();
+            long deadline = pausedForLease ? Math.max(renewedAt, Fencing.bootMillis()) + fenceAfter
+                    : renewedAt + fenceAfter;
+            fencing.hold(settings.vm(), hypervisor(settings.host()).uri(), deadline);
         }
 
         private void fence(String why) {
@@ -538,6 +718,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             }
             lastError = "fenced: " + why;
             forgetPrimary(vm);
+            fencing.release(vm);
             leases.audit("checkpoint.fenced", vm, why);
         }
 
@@ -584,6 +765,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         } catch (IOException e) {
             LOG.warning("cannot remove the record of " + vm + ": " + e.getMessage());
         }
+        fencing.release(vm);
     }
 
     /**
@@ -659,7 +841,7 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             if (h.domain(vm).state() == DomainState.PAUSED) {
                 h.resume(vm);
             }
-            enable(s);
+            enable(s, false);
             LOG.info("protection of " + vm + " resumed after a restart");
             return true;
         } catch (CheckpointException e) {
@@ -755,6 +937,12 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
                     out.flush();
                 }
             }
+            case "DISABLE" -> {
+                String vm = in.readUTF();
+                long epoch = in.readLong();
+                out.writeUTF(disabledBy(vm, channel.peerAgentId(), epoch));
+                out.flush();
+            }
             case "HEARTBEAT" -> {
                 while (true) {
                     String vm;
@@ -775,6 +963,49 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             }
             default -> throw new IOException("unknown checkpoint message " + type);
         }
+    }
+
+    /**
+     * A DISABLE: the paired primary ends the protection of the VM. Accepted only from it, holding the
+     * lease at the epoch it claims or having released it at that epoch ({@link SenderCheck}); then this
+     * backup forgets the VM. Returns the answer.
+     */
+    private synchronized String disabledBy(String vm, String peer, long epoch) {
+        if (store.recovered(vm)) {
+            return "FENCED: " + vm + " was recovered here";
+        }
+        try {
+            senders.authorize(SenderCheck.DISABLE, vm, peer, epoch);
+        } catch (CheckpointException e) {
+            return "REFUSED: " + e.getMessage();
+        }
+        forget(vm, "its primary " + peer + " disabled its protection (lease epoch " + epoch + ")");
+        return "OK";
+    }
+
+    /**
+     * The backup side of the end of a VM's protection: no more watching (failure detection), the pairing,
+     * the stored checkpoints and disk bases, and the VM's key are gone; a KEY from a lease holder pairs
+     * again. A VM recovered here keeps the disks it runs from.
+     */
+    private synchronized void forget(String vm, String why) {
+        heartbeats.remove(vm);
+        recoveryAttempts.remove(vm);
+        senders.unpair(vm);
+        try {
+            store.forget(vm);
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("cannot remove the checkpoints of " + vm + ": " + e.getMessage());
+        }
+        if (!primaries.containsKey(vm) && !store.recovered(vm)) {
+            try {
+                seal.delete(keyName(vm));
+            } catch (RuntimeException e) {
+                LOG.warning("cannot delete the key of " + vm + ": " + e.getMessage());
+            }
+        }
+        LOG.info("forgot " + vm + ": " + why);
+        leases.audit("checkpoint.forgotten", vm, why);
     }
 
     /** Checks a KEY's sender; on refusal answers it and returns false. */
@@ -868,12 +1099,31 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
         return result;
     }
 
-    /** The lease for the recovery: already ours, or taken over once the primary's expired. */
+    /**
+     * The lease for the recovery: already ours, or taken over once the primary's expired — only the lease at
+     * the epoch this backup protects (the latest its paired primary's KEY, checkpoints or heartbeats were
+     * accepted at). A released lease means the primary ended the protection (checkpoint:disable, whose
+     * DISABLE did not reach this backup): the VM is forgotten here, not recovered. A lease at another epoch
+     * was never this backup's to take (say protection was disabled and enabled again without reaching it).
+     */
     private long takeLease(String vm, StoredCheckpoint latest) {
         try {
             LeaseClient.Lease l = leases.get(vm);
             if (channels.agentId().equals(l.holder())) {
                 return l.epoch();
+            }
+            long protectedEpoch = protectedEpoch(vm, latest);
+            if (l.holder() == null) {
+                if (l.epoch() >= protectedEpoch) {
+                    forget(vm, "its lease was released at epoch " + l.epoch() + " (protection disabled by its primary)");
+                    throw new CheckpointException(Reason.NOT_FOUND, vm + " is no longer protected: its primary "
+                            + "released the lease at epoch " + l.epoch() + "; forgotten here");
+                }
+                throw new CheckpointException(Reason.FENCED, "the lease of " + vm + " is released at epoch " + l.epoch());
+            }
+            if (l.epoch() != protectedEpoch) {
+                throw new CheckpointException(Reason.FENCED, "the lease of " + vm + " is at epoch " + l.epoch()
+                        + " (held by " + l.holder() + "), this backup protects epoch " + protectedEpoch);
             }
             return leases.takeOver(vm, l.epoch(), ttl()).epoch();
         } catch (CheckpointException e) {
@@ -886,6 +1136,16 @@ public final class CheckpointService implements Checkpoints, ChannelHandler {
             }
             throw e;
         }
+    }
+
+    /** The lease epoch this backup protects the VM at: the latest it accepted from the paired primary. */
+    private long protectedEpoch(String vm, StoredCheckpoint latest) {
+        long e = latest.epoch();
+        Beat b = heartbeats.get(vm);
+        if (b != null) {
+            e = Math.max(e, b.epoch());
+        }
+        return Math.max(e, senders.pairedEpoch(vm));
     }
 
     // ---------------------------------------------------------------- status

@@ -50,6 +50,11 @@ final class LeaseClient {
                 "{\"epoch\":" + epoch + ",\"ttlSeconds\":" + ttl.toSeconds() + "}");
     }
 
+    /** Gives the lease at {@code epoch} up: the VM is no longer protected, nobody can take it over. */
+    Lease release(String vm, long epoch) {
+        return call("DELETE", "leases/" + vm + "?epoch=" + epoch, null);
+    }
+
     void audit(String kind, String vm, String detail) {
         ItCenterLink l = link.get();
         if (l == null) {

@@ -23,11 +23,13 @@ import io.ferry.api.checkpoint.CheckpointException.Reason;
 
 /**
  * The backup's check of who may speak for a VM on the checkpoint purpose. A {@code KEY},
- * {@code CHECKPOINT} or {@code HEARTBEAT} for a VM is accepted only from the channel's authenticated
- * peer when it is (1) the primary this backup first paired with for that VM (recorded at its first
- * accepted {@code KEY}, under {@code <dir>/<vm>.properties}) and (2) the holder of the VM's lease at the
- * IT center at exactly the epoch it claims. A refusal changes nothing here, is logged and audited at
- * the IT center ({@code checkpoint.refused}, at most once a minute per kind, VM and peer).
+ * {@code CHECKPOINT}, {@code HEARTBEAT} or {@code DISABLE} for a VM is accepted only from the channel's
+ * authenticated peer when it is (1) the primary this backup first paired with for that VM (recorded at
+ * its first accepted {@code KEY}, under {@code <dir>/<vm>.properties}, with the latest epoch a KEY was
+ * accepted at) and (2) the holder of the VM's lease at the IT center at exactly the epoch it claims — for
+ * a {@code DISABLE} also a lease released at that epoch (the primary releases it first). A refusal
+ * changes nothing here, is logged and audited at the IT center ({@code checkpoint.refused}, at most once
+ * a minute per kind, VM and peer).
  *
  * <p>IT center unreachable: the paired primary is still accepted for {@code CHECKPOINT} and
  * {@code HEARTBEAT} (at an epoch not older than the last one verified), so an outage does not turn
@@ -38,6 +40,7 @@ final class SenderCheck {
     static final String KEY = "KEY";
     static final String CHECKPOINT = "CHECKPOINT";
     static final String HEARTBEAT = "HEARTBEAT";
+    static final String DISABLE = "DISABLE";
 
     private static final Logger LOG = Logger.getLogger(SenderCheck.class.getName());
     private static final Pattern VM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
@@ -76,6 +79,27 @@ final class SenderCheck {
         return p == null ? null : p.primary();
     }
 
+    /** The latest lease epoch a KEY of the paired primary was accepted at, or -1 when none is paired. */
+    long pairedEpoch(String vm) {
+        Pairing p = pairing(vm);
+        return p == null ? -1 : p.epoch();
+    }
+
+    /** Forgets the VM's pairing (its protection ended): only a KEY from its lease holder pairs it again. */
+    void unpair(String vm) {
+        if (vm == null || !VM.matcher(vm).matches()) {
+            return;
+        }
+        pairings.remove(vm);
+        verifiedEpochs.remove(vm);
+        leaseCache.remove(vm);
+        try {
+            Files.deleteIfExists(dir.resolve(vm + ".properties"));
+        } catch (IOException e) {
+            LOG.warning("cannot remove the pairing of " + vm + ": " + e.getMessage());
+        }
+    }
+
     /**
      * Returns normally when {@code peer} may send {@code kind} for {@code vm} at lease {@code epoch};
      * throws REJECTED otherwise (logged and audited). An accepted first {@code KEY} records the pairing.
@@ -103,7 +127,8 @@ final class SenderCheck {
             }
             throw refuse(kind, vm, peer, "its lease cannot be checked: " + e.getMessage());
         }
-        if (!peer.equals(lease.holder()) || lease.epoch() != epoch) {
+        boolean releasedAtThatEpoch = DISABLE.equals(kind) && lease.holder() == null && lease.epoch() == epoch;
+        if (!releasedAtThatEpoch && (!peer.equals(lease.holder()) || lease.epoch() != epoch)) {
             throw refuse(kind, vm, peer, "the lease of " + vm + " is held by " + lease.holder() + " at epoch "
                     + lease.epoch() + ", not by " + peer + " at epoch " + epoch);
         }
@@ -201,7 +226,7 @@ final class SenderCheck {
     }
 
     private void pair(String vm, String peer, long epoch, Pairing existing) {
-        if (existing != null) {
+        if (existing != null && existing.epoch() >= epoch) {
             return;
         }
         Properties props = new Properties();
@@ -223,6 +248,8 @@ final class SenderCheck {
                     + e.getMessage(), e);
         }
         pairings.put(vm, new Pairing(peer, epoch));
-        LOG.info("paired with " + peer + " as the primary of " + vm + " (lease epoch " + epoch + ")");
+        if (existing == null) {
+            LOG.info("paired with " + peer + " as the primary of " + vm + " (lease epoch " + epoch + ")");
+        }
     }
 }

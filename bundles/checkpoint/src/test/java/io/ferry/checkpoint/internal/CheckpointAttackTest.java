@@ -132,6 +132,26 @@ class CheckpointAttackTest {
                 + ",\"expired\":false}");
     }
 
+    private void expiredLease(String vm, String holder, long epoch) {
+        leases.put(vm, "{\"vm\":\"" + vm + "\",\"holder\":\"" + holder + "\",\"epoch\":" + epoch
+                + ",\"expired\":true}");
+    }
+
+    /** Released by its holder at {@code epoch} (checkpoint:disable): no holder. */
+    private void releasedLease(String vm, long epoch) {
+        leases.put(vm, "{\"vm\":\"" + vm + "\",\"holder\":null,\"epoch\":" + epoch + ",\"expired\":true}");
+    }
+
+    /** Every call the backup made to the IT center other than GET and audit (there should be none here). */
+    private final List<String> itCenterWrites = new CopyOnWriteArrayList<>();
+
+    /** A hypervisor the backup may look up but must not use (these tests never get as far as restoring). */
+    private static final io.ferry.api.hypervisor.Hypervisor UNUSED_HOST = (io.ferry.api.hypervisor.Hypervisor) Proxy
+            .newProxyInstance(CheckpointAttackTest.class.getClassLoader(),
+                    new Class<?>[] {io.ferry.api.hypervisor.Hypervisor.class}, (proxy, m, args) -> {
+                        throw new UnsupportedOperationException("the backup must not touch its host: " + m.getName());
+                    });
+
     private CheckpointService backup() throws IOException {
         CheckpointConfig config = (CheckpointConfig) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {CheckpointConfig.class}, (proxy, m, args) -> switch (m.getName()) {
@@ -139,6 +159,7 @@ class CheckpointAttackTest {
                     case "work_dir" -> tmp.resolve("backup-work").toString();
                     case "failover" -> "manual";
                     case "lease_ttl_s" -> 3; // heartbeats reuse a lease answer for 1 s
+                    case "fence" -> "none";
                     default -> m.getDefaultValue();
                 });
         AgentChannels channels = new AgentChannels() {
@@ -184,11 +205,12 @@ class CheckpointAttackTest {
                     }
                     return answer;
                 }
+                itCenterWrites.add(method + " " + path);
                 throw new ItCenterException(ItCenterException.Reason.INVALID, "the backup must not " + method + " "
                         + path);
             }
         };
-        CheckpointService s = new CheckpointService(config, channels, seal, host -> null, () -> link);
+        CheckpointService s = new CheckpointService(config, channels, seal, host -> UNUSED_HOST, () -> link);
         services.add(s);
         return s;
     }
@@ -240,6 +262,15 @@ class CheckpointAttackTest {
         out.writeLong(epoch);
         out.writeLong(sequence);
         send(backup, peer, b.toByteArray());
+    }
+
+    private static String disable(CheckpointService backup, String peer, String vm, long epoch) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(b);
+        out.writeUTF("DISABLE");
+        out.writeUTF(vm);
+        out.writeLong(epoch);
+        return send(backup, peer, b.toByteArray()).readUTF();
     }
 
     private static CheckpointStatus status(CheckpointService backup, String vm) {
@@ -367,6 +398,100 @@ class CheckpointAttackTest {
         // at the current epoch it goes on
         assertThat(checkpoint(backup, "laptop", "vm1", 4, 3, LAPTOP_KEY)).isEqualTo("OK");
         assertThat(backup.stored()).singleElement().extracting(c -> c.sequence()).isEqualTo(4L);
+    }
+
+    // ------------------------------------------------------------ the end of a protection (DISABLE)
+
+    private Path pairing(String vm) {
+        return tmp.resolve("backup-work").resolve("pairings").resolve(vm + ".properties");
+    }
+
+    @Test
+    void aDisableFromAnotherAgentOrAtAStaleEpochIsRefusedAndChangesNothing() throws Exception {
+        CheckpointService backup = protectedByLaptop();
+        Instant beat = status(backup, "vm1").lastHeartbeat();
+        // eve: enrolled, not vm1's paired primary; at the lease's epoch, at another, and holding the lease itself
+        assertThat(disable(backup, "eve", "vm1", 2)).startsWith("REFUSED").contains("paired with laptop");
+        lease("vm1", "eve", 3);
+        assertThat(disable(backup, "eve", "vm1", 3)).startsWith("REFUSED").contains("paired with laptop");
+        releasedLease("vm1", 3);
+        assertThat(disable(backup, "eve", "vm1", 3)).startsWith("REFUSED").contains("paired with laptop");
+        // the paired primary itself, at an epoch it no longer holds (the lease moved on) or never held
+        lease("vm1", "laptop", 4);
+        assertThat(disable(backup, "laptop", "vm1", 2)).startsWith("REFUSED").contains("at epoch 4");
+        assertThat(disable(backup, "laptop", "vm1", 9)).startsWith("REFUSED");
+        // a VM nobody paired: nothing to forget, refused
+        lease("vm2", "eve", 1);
+        assertThat(disable(backup, "eve", "vm2", 1)).startsWith("REFUSED").contains("no primary is paired");
+
+        // vm1 is protected as before: key, checkpoint, pairing and failure detection untouched
+        assertThat(seal.get(CheckpointService.keyName("vm1"))).isEqualTo(LAPTOP_KEY);
+        assertThat(backup.stored()).singleElement().extracting(c -> c.sequence()).isEqualTo(1L);
+        assertThat(pairing("vm1")).exists();
+        assertThat(status(backup, "vm1").role()).isEqualTo(CheckpointStatus.Role.BACKUP);
+        assertThat(status(backup, "vm1").lastHeartbeat()).isEqualTo(beat);
+        awaitAudit("checkpoint.refused", "DISABLE for vm1 from eve");
+        awaitAudit("checkpoint.refused", "DISABLE for vm1 from laptop");
+        assertThat(audit).noneMatch(a -> a.contains("checkpoint.forgotten"));
+    }
+
+    @Test
+    void thePairedPrimarysDisableMakesTheBackupForgetTheVm() throws Exception {
+        CheckpointService backup = protectedByLaptop();
+        assertThat(disable(backup, "laptop", "vm1", 2)).isEqualTo("OK");
+        assertThat(status(backup, "vm1")).as("no longer watched").isNull();
+        assertThat(backup.stored()).isEmpty();
+        assertThat(seal.list()).doesNotContain(CheckpointService.keyName("vm1"));
+        assertThat(pairing("vm1")).doesNotExist();
+        awaitAudit("checkpoint.forgotten", "disabled");
+        // its heartbeats and checkpoints are dropped now; nothing to recover
+        heartbeat(backup, "laptop", "vm1", 2, 1);
+        assertThat(status(backup, "vm1")).isNull();
+        assertThat(checkpoint(backup, "laptop", "vm1", 2, 2, LAPTOP_KEY)).startsWith("REJECTED");
+        assertThatThrownBy(() -> backup.recover("vm1", "h", io.ferry.api.checkpoint.RecoveryListener.NONE))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("no complete checkpoint");
+        // enabled again (a new lease epoch): the lease holder's KEY pairs anew
+        lease("vm1", "laptop", 3);
+        assertThat(key(backup, "laptop", "vm1", 3, filled(8))).isEqualTo("OK");
+        assertThat(pairing("vm1")).exists();
+        assertThat(checkpoint(backup, "laptop", "vm1", 1, 3, filled(8))).isEqualTo("OK");
+
+        // the primary that released the lease first (as disable does) is still heard at that epoch
+        releasedLease("vm1", 3);
+        assertThat(disable(backup, "laptop", "vm1", 3)).isEqualTo("OK");
+        assertThat(backup.stored()).isEmpty();
+        assertThat(itCenterWrites).isEmpty();
+    }
+
+    @Test
+    void aBackupThatMissedTheDisableFindsTheLeaseReleasedAndForgetsInsteadOfRecovering() throws Exception {
+        CheckpointService backup = protectedByLaptop();
+        // the primary disabled protection while this backup was cut off: it released the lease at epoch 2
+        releasedLease("vm1", 2);
+        assertThatThrownBy(() -> backup.recover("vm1", "h", io.ferry.api.checkpoint.RecoveryListener.NONE))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("no longer protected")
+                .extracting(e -> ((CheckpointException) e).reason()).isEqualTo(CheckpointException.Reason.NOT_FOUND);
+        assertThat(itCenterWrites).as("no takeover asked for").isEmpty();
+        assertThat(backup.stored()).isEmpty();
+        assertThat(status(backup, "vm1")).isNull();
+        assertThat(pairing("vm1")).doesNotExist();
+    }
+
+    @Test
+    void aLeaseAtAnEpochTheBackupNeverProtectedIsNotTakenOver() throws Exception {
+        CheckpointService backup = protectedByLaptop();
+        // disabled and enabled again without reaching this backup: the lease is at epoch 3 now, expired
+        expiredLease("vm1", "laptop", 3);
+        assertThatThrownBy(() -> backup.recover("vm1", "h", io.ferry.api.checkpoint.RecoveryListener.NONE))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("protects epoch 2")
+                .extracting(e -> ((CheckpointException) e).reason()).isEqualTo(CheckpointException.Reason.FENCED);
+        assertThat(itCenterWrites).isEmpty();
+        assertThat(backup.stored()).singleElement().extracting(c -> c.sequence()).isEqualTo(1L);
+        // at the epoch it protects, an expired lease is taken over (here the fake IT center refuses the write)
+        expiredLease("vm1", "laptop", 2);
+        assertThatThrownBy(() -> backup.recover("vm1", "h", io.ferry.api.checkpoint.RecoveryListener.NONE))
+                .isInstanceOf(CheckpointException.class);
+        assertThat(itCenterWrites).containsExactly("POST leases/vm1/transfer");
     }
 
     private static final class FakeChannel implements Channel {

@@ -108,7 +108,8 @@ public final class LeaseService {
 
     /**
      * Moves the lease at {@code epoch} to {@code to} at epoch + 1: the holder hands it to anyone, or
-     * {@code to} itself (the caller) takes it over once it expired. Anything else is refused.
+     * {@code to} itself (the caller) takes it over once it expired. A released lease is taken over by
+     * nobody (its protection ended; {@link #acquire} starts a new one). Anything else is refused.
      */
     public Lease transfer(String agent, String vm, long epoch, String to, Duration ttl) {
         checkVm(vm);
@@ -123,8 +124,14 @@ public final class LeaseService {
             if (l.epoch() != epoch) {
                 return Outcome.refused(l, "lease of " + vm + " is at epoch " + l.epoch() + ", not " + epoch);
             }
+            if (l.holder() == null) {
+                // released by its holder: the VM is no longer protected (checkpoint:disable); a backup that missed
+                // the news must not resurrect an old checkpoint while the VM runs on unprotected
+                return Outcome.refused(l, "lease of " + vm + " was released at epoch " + l.epoch()
+                        + ": its protection ended, nothing to take over (acquire starts a new one)");
+            }
             boolean handOver = agent.equals(l.holder());
-            boolean takeOver = target.equals(agent) && (l.holder() == null || l.expired());
+            boolean takeOver = target.equals(agent) && l.expired();
             if (!handOver && !takeOver) {
                 return Outcome.refused(l, "lease of " + vm + " is held by " + l.holder() + " until " + l.expiresAt()
                         + ": only its holder can hand it over before then");
@@ -133,7 +140,10 @@ public final class LeaseService {
         });
     }
 
-    /** The holder gives the lease up; the epoch stays, so the next holder gets a higher one. */
+    /**
+     * The holder gives the lease up (its VM is no longer protected); the epoch stays, so the next holder
+     * gets a higher one through {@link #acquire}. A released lease cannot be taken over with {@link #transfer}.
+     */
     public Lease release(String agent, String vm, long epoch) {
         checkVm(vm);
         return run(agent, vm, (table, now) -> {

@@ -122,6 +122,25 @@ class LeaseServiceTest {
     }
 
     @Test
+    void aReleasedLeaseIsTakenOverByNobodyButCanBeAcquiredAnew() {
+        leases.acquire("primary", "vm1", TTL);
+        leases.release("primary", "vm1", 1);
+        // the backup that missed the end of the protection: no takeover, now or after the old expiry
+        assertThatThrownBy(() -> leases.transfer("backup", "vm1", 1, null, TTL))
+                .isInstanceOf(LeaseRefusedException.class).hasMessageContaining("released");
+        advance(TTL.plusSeconds(1));
+        LeaseRefusedException refused = org.junit.jupiter.api.Assertions.assertThrows(LeaseRefusedException.class,
+                () -> leases.transfer("backup", "vm1", 1, null, TTL));
+        assertThat(refused.current().holder()).isNull();
+        assertThat(refused.current().epoch()).isEqualTo(1);
+        assertThatThrownBy(() -> leases.transfer("primary", "vm1", 1, "backup", TTL))
+                .isInstanceOf(LeaseRefusedException.class);
+        assertThat(leases.get("vm1").orElseThrow().holder()).isNull();
+        // protection enabled again: a new lease at the next epoch
+        assertThat(leases.acquire("primary", "vm1", TTL).epoch()).isEqualTo(2);
+    }
+
+    @Test
     void badInputIsInvalid() {
         assertThatThrownBy(() -> leases.acquire("a", "../etc", TTL)).isInstanceOf(ItCenterException.class)
                 .extracting(e -> ((ItCenterException) e).reason()).isEqualTo(ItCenterException.Reason.INVALID);

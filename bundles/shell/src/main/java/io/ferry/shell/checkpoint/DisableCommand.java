@@ -6,7 +6,9 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 @Service
-@Command(scope = "checkpoint", name = "disable", description = "Stops checkpointing a VM.")
+@Command(scope = "checkpoint", name = "disable", description = "Stops checkpointing a VM: releases its lease at the "
+        + "IT center and tells the backup to forget it (either suffices, so that the backup never recovers it while "
+        + "it runs here). Fails, and protection goes on, when neither the IT center nor the backup can be reached.")
 public class DisableCommand extends CheckpointCommand {
 
     @Argument(index = 0, name = "vm", description = "The domain", required = true)
