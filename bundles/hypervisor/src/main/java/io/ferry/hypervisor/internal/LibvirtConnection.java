@@ -22,14 +22,14 @@ final class LibvirtConnection implements AutoCloseable {
 
     private final String uri;
     private final String host;
-    private Connect connect;
+    private NativeConnect connect;
 
     LibvirtConnection(String uri, String host) {
         this.uri = uri;
         this.host = host;
     }
 
-    synchronized Connect get(String operation, String domain) {
+    synchronized NativeConnect get(String operation, String domain) {
         if (connect != null && !alive(connect)) {
             closeQuietly(connect);
             connect = null;
@@ -37,7 +37,7 @@ final class LibvirtConnection implements AutoCloseable {
         if (connect == null) {
             try {
                 silenceDefaultErrorPrinter();
-                connect = new Connect(uri, false);
+                connect = new NativeConnect(uri, false);
             } catch (LibvirtException e) {
                 throw new HypervisorException(operation, domain, LibvirtErrors.describe(operation, domain, host,
                         "cannot connect to " + uri + ": " + LibvirtErrors.reason(e)), e);

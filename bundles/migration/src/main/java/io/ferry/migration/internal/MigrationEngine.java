@@ -271,6 +271,13 @@ public final class MigrationEngine implements AutoCloseable {
             throw new Stop(Cause.POLICY, "the policy of " + r.vm() + " denies it: " + words(d.allowed() ? pre : d));
         }
 
+        // The run-time integrity check (PROTECTION below) reads the guest's protected memory through libvirt
+        // and takes longer than the channel and the attestation together: it starts now and runs alongside
+        // them. The flow waits for its result before the handover, so a VM found changed is still refused
+        // before the target hears of it and before any VM byte moves.
+        CompletableFuture<IntegrityCheck> earlyCheck = limits.protectionRequired()
+                ? startIntegrityCheck(hv.hostName(), r.vm()) : null;
+
         // CHANNEL
         f.phase(Phase.CHANNEL, "opening a channel to " + r.target());
         Channel channel;
@@ -313,7 +320,10 @@ public final class MigrationEngine implements AutoCloseable {
         // PROTECTION: the VM's run-time integrity, just before it leaves
         if (limits.protectionRequired()) {
             f.phase(Phase.PROTECTION, "checking " + r.vm() + "'s integrity");
-            IntegrityCheck check = integrity(f, hv.hostName(), r.vm());
+            IntegrityCheck check = awaitIntegrityCheck(f, earlyCheck);
+            if (check == null) { // no protection service when the flow began, or it failed: ask (and wait) now
+                check = integrity(f, hv.hostName(), r.vm());
+            }
             if (!check.intact()) {
                 throw new Stop(Cause.PROTECTION, r.vm() + "'s run-time integrity check did not find it intact ("
                         + check.status().name().toLowerCase().replace('_', ' ') + ")"
@@ -416,6 +426,48 @@ public final class MigrationEngine implements AutoCloseable {
         } catch (HypervisorException e) {
             LOG.warning("migration " + f.id + ": the stopped copy of " + r.vm() + " stays defined on "
                     + hv.hostName() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Starts the integrity check on a worker if the protection service is there now; null if it is not
+     * (being swapped: {@link #integrity} waits for it in the PROTECTION phase) or the agent is stopping.
+     */
+    private CompletableFuture<IntegrityCheck> startIntegrityCheck(String host, String vm) {
+        HypervisorProtection protection = env.protection();
+        if (protection == null) {
+            return null;
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> protection.check(host, vm), workers);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The early check's result, waited for while the flight is not stopped; null when there was no early
+     * check or it failed (the service was swapped away during the call, say): then it is asked again.
+     */
+    private static IntegrityCheck awaitIntegrityCheck(Flight f, CompletableFuture<IntegrityCheck> early) {
+        if (early == null) {
+            return null;
+        }
+        while (true) {
+            if (f.stopped() != null) {
+                throw stopped(f, Cause.ABORTED, "stopped");
+            }
+            try {
+                return early.get(25, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // still reading the guest's memory
+            } catch (ExecutionException e) {
+                LOG.fine("the early integrity check failed, asking again: " + e.getCause());
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Stop(Cause.ABORTED, "interrupted");
+            }
         }
     }
 

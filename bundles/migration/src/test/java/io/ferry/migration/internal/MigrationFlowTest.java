@@ -8,6 +8,7 @@ import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.argThat;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
@@ -307,6 +308,67 @@ class MigrationFlowTest {
         assertThat(o.cause()).isEqualTo(Cause.PROTECTION);
         assertThat(o.reason()).contains("no hypervisor protection service within 2 s");
         assertVmStayedOnSource(o);
+    }
+
+    @Test
+    void theIntegrityCheckRunsWhileTheTargetIsAttested() {
+        libvirtSucceeds();
+        CountDownLatch checking = new CountDownLatch(1);
+        when(source.protection.check("host-laptop", VM)).thenAnswer(i -> {
+            checking.countDown();
+            return new IntegrityCheck(VM, IntegrityCheck.Status.INTACT, List.of(), Instant.now());
+        });
+        // the source attests the target only once the check has begun: a flow that checked after the
+        // attestation would wait here in vain and fail
+        source.attestation.beforeAttesting = () -> {
+            try {
+                if (!checking.await(5, TimeUnit.SECONDS)) {
+                    throw new io.ferry.api.attestation.AttestationException("the integrity check did not run alongside");
+                }
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        };
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.succeeded()).as(o.reason()).isTrue();
+        verify(source.protection, times(1)).check("host-laptop", VM);
+        List<Phase> phases = progress.stream().map(MigrationProgress::phase).distinct().toList();
+        assertThat(phases).containsSubsequence(Phase.ATTESTATION, Phase.PROTECTION, Phase.HANDOVER, Phase.TRANSFER);
+    }
+
+    @Test
+    void aChangedVmFoundAfterTheAttestationIsStillRefusedBeforeTheOffer() {
+        when(source.protection.check("host-laptop", VM)).thenAnswer(i -> {
+            Thread.sleep(600); // longer than the channel and the attestation together
+            return new IntegrityCheck(VM, IntegrityCheck.Status.CHANGED, List.of("kernel text page 0x2000 changed"),
+                    Instant.now());
+        });
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.cause()).isEqualTo(Cause.PROTECTION);
+        assertThat(o.phase()).isEqualTo(Phase.PROTECTION);
+        assertThat(o.reason()).contains("kernel text page 0x2000 changed");
+        assertVmStayedOnSource(o);
+        assertThat(source.attestation.calls).contains("attestPeer", "answer"); // it waited for the check
+        verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
+        verify(target.policy, never()).importPolicy(anyString(), anyString()); // the target never got an offer
+        assertThat(progress).noneMatch(p -> p.phase() == Phase.HANDOVER || p.phase() == Phase.TRANSFER);
+    }
+
+    @Test
+    void anEarlyIntegrityCheckThatFailsIsAskedAgain() {
+        libvirtSucceeds();
+        when(source.protection.check("host-laptop", VM))
+                .thenThrow(new IllegalStateException("the protection bundle is being updated"))
+                .thenReturn(new IntegrityCheck(VM, IntegrityCheck.Status.INTACT, List.of(), Instant.now()));
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.succeeded()).as(o.reason()).isTrue();
+        verify(source.protection, times(2)).check("host-laptop", VM);
     }
 
     @Test

@@ -224,11 +224,14 @@ final class TestAgent implements Environment, AutoCloseable {
     static final class FakeAttestation implements PeerAttestation {
         volatile Verdict verdictOnPeer = verdict("trusted", true);
         volatile boolean cutWhenAnswering;
+        /** Runs before this side attests its peer: a test may make it wait for something. */
+        volatile Runnable beforeAttesting = () -> { };
         final Set<String> calls = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
         @Override
         public Verdict attestPeer(Channel channel, Duration timeout) {
             calls.add("attestPeer");
+            beforeAttesting.run();
             try {
                 int b = channel.input().read();
                 if (b != 0x5a) {
