@@ -102,6 +102,15 @@ import io.ferry.api.updates.UpdateState;
  * {@code -Dferry.campaign=full}, or {@code -Dferry.hotswap.rounds=N}; the push lands at a random moment of each
  * migration. Prints one {@code HOTSWAP ...} line per round (bench/run hotswap reads them).
  *
+ * <p>The guest is paused for each migration and resumed on the target: QEMU 7.2's TCG loses guest stores during
+ * a live migration now and then (its dirty tracking misses them; docs/fault-campaign.md), and a moved guest then
+ * panicked. A paused guest stores nothing while it travels, so nothing can be lost; everything Ferry does
+ * (vm:migrate's libvirt job at 8 MiB/s, the update landing inside it, protection checks reading guest memory) is
+ * unchanged. {@code -Dferry.hotswap.live=true} migrates it running (exposed to the QEMU bug);
+ * {@code -Dferry.hotswap.moves.per.guest=N} replaces the guest by a freshly booted one every N migrations;
+ * {@code -Dferry.hotswap.checks=false} stops the caller's memory checks (diagnosis). A failed run keeps the guest's
+ * serial log.
+ *
  * <p>Measurement PCR 14 (seal storage and attestation): the log replays only against a PCR nobody else extended
  * since the swtpm started (AttestationIT uses 15, the others 23): run the class once per hosts-up.
  */
@@ -117,17 +126,16 @@ public class HotUpdateIT extends FerryTestSupport {
     private static final int PORT = 18763;
     private static final int PCR = 14;
     private static final String URL = "https://127.0.0.1:" + PORT + "/";
-    /**
-     * One round by default: from the third or fourth back-and-forth migration on, the test guest has
-     * panicked with corrupted memory in two of three multi-round runs (docs/fault-campaign.md, issue 9);
-     * until that is explained the repeat runs with -Dferry.campaign=full or -Dferry.hotswap.rounds=N.
-     */
-    private static final int ROUNDS_DEFAULT = 1;
+    /** Two rounds by default (there and back, each host once the source): CI's budget; 20 with the campaign flag. */
+    private static final int ROUNDS_DEFAULT = 2;
+    /** Migrations per guest before a freshly booted one takes its place: by default one guest for all rounds. */
+    private static final int MOVES_PER_GUEST = Integer.MAX_VALUE;
     /** How long a caller waits for a provider when there is none (what secure migration does). */
     private static final long WAIT_MILLIS = 10_000;
     private static final String SECRET = "hot-update-secret";
 
     private final List<Runnable> cleanups = new ArrayList<>();
+    private boolean passed;
 
     @Override
     protected void ferryOptions(List<Option> options) {
@@ -196,6 +204,10 @@ public class HotUpdateIT extends FerryTestSupport {
         int rounds = Integer.getInteger("ferry.hotswap.rounds",
                 "full".equals(System.getProperty("ferry.campaign")) ? 20 : ROUNDS_DEFAULT);
         options.add(systemProperty("ferry.hotswap.rounds").value(String.valueOf(rounds)));
+        options.add(systemProperty("ferry.hotswap.checks").value(System.getProperty("ferry.hotswap.checks", "true")));
+        options.add(systemProperty("ferry.hotswap.live").value(System.getProperty("ferry.hotswap.live", "false")));
+        options.add(systemProperty("ferry.hotswap.moves.per.guest").value(
+                System.getProperty("ferry.hotswap.moves.per.guest", String.valueOf(MOVES_PER_GUEST))));
         options.add(systemProperty("ferry.testbed.dir").value(testbed.dir().toString()));
         options.add(systemProperty("ferry.testbed.work").value(testbed.work().toString()));
         options.add(systemProperty("ferry.itest.hosts").value(String.join(" ", hosts)));
@@ -254,6 +266,11 @@ public class HotUpdateIT extends FerryTestSupport {
     @Test
     public void theItCenterPushesNewProtectionVersionsDuringMigrationsAndNothingElseRestarts() throws Exception {
         int rounds = Integer.getInteger("ferry.hotswap.rounds", ROUNDS_DEFAULT);
+        int movesPerGuest = Math.max(1, Integer.getInteger("ferry.hotswap.moves.per.guest", MOVES_PER_GUEST));
+        // paused while it travels (QEMU 7.2 TCG loses stores of a running guest: docs/fault-campaign.md)
+        boolean live = Boolean.getBoolean("ferry.hotswap.live");
+        // diagnosis only: -Dferry.hotswap.checks=false keeps the caller from measuring guest memory
+        boolean checks = Boolean.parseBoolean(System.getProperty("ferry.hotswap.checks", "true"));
         String[] hosts = System.getProperty("ferry.itest.hosts").split(" ");
         Hypervisor[] hv = {
             getOsgiService(Hypervisor.class, "(" + Hypervisor.HOST_PROPERTY + "=" + hosts[0] + ")", 60_000),
@@ -285,18 +302,9 @@ public class HotUpdateIT extends FerryTestSupport {
         console("seal:put " + SECRET + " kept-across-updates");
 
         // ---- the guest --------------------------------------------------------------------------------
-        String name = "ferry-hot-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
-        Path work = Path.of(System.getProperty("ferry.testbed.work"));
-        Path vms = Files.createDirectories(work.resolve("vms"));
-        Path disk = vms.resolve(name + ".qcow2");
-        Files.copy(work.resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
-        SerialLog serial = new SerialLog(vms.resolve(name + ".log"));
-        cleanups.add(() -> removeEverywhere(name, hv));
-        cleanups.add(() -> deleteQuietly(disk, vms.resolve(name + ".log")));
-        hv[0].define(Testbed.guestXml(Path.of(System.getProperty("ferry.testbed.dir")), name, disk,
-                vms.resolve(name + ".log")));
-        hv[0].start(name);
-        serial.awaitCounter(3, 120_000);
+        // one guest moved in every round, unless -Dferry.hotswap.moves.per.guest asks for fresh ones
+        String stem = "ferry-hot-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+        Guest guest = startGuest(stem + "-1", hv);
 
         // ---- what must not change, and the watchers -----------------------------------------------------
         Bundle protection = bundle(BSN);
@@ -353,6 +361,7 @@ public class HotUpdateIT extends FerryTestSupport {
         List<String> findings = new CopyOnWriteArrayList<>();
         // the host whose guest is checked: none until the first round's baseline (a check before it is NO_BASELINE)
         String[] source = {null};
+        String[] checked = {guest.name()};
         CompletableFuture<Void> caller = CompletableFuture.runAsync(() -> {
             while (calling.get()) {
                 try {
@@ -370,11 +379,11 @@ public class HotUpdateIT extends FerryTestSupport {
                     }
                     String version = provider.getVersion().toString();
                     String host = source[0];
-                    if (host == null) {
+                    if (host == null || !checks) {
                         Thread.sleep(20);
                         continue;
                     }
-                    IntegrityCheck c = p.check(host, name);
+                    IntegrityCheck c = p.check(host, checked[0]);
                     byVersion.computeIfAbsent(version, v -> new CopyOnWriteArrayList<>()).add(c.status());
                     if (!c.intact() && findings.size() < 5) {
                         findings.add(version + " " + c.status() + " " + c.findings());
@@ -397,7 +406,18 @@ public class HotUpdateIT extends FerryTestSupport {
         long base = System.currentTimeMillis() / 1000 % 1_000_000_000L;
         UpdateCenter updates = getOsgiService(UpdateCenter.class, 30_000);
         for (int round = 1; round <= rounds; round++) {
-            int from = (round - 1) % 2;
+            if (round > 1 && (round - 1) % movesPerGuest == 0) {
+                // the guest has moved its share: retire it (it must still count), go on with a fresh one on A
+                source[0] = null;
+                guest.serial().awaitCounter(guest.serial().lastCounter() + 2, 30_000);
+                assertEquals(guest.serial().tail(), 1, guest.serial().boots());
+                guest.retire(true);
+                guest = startGuest(stem + "-" + (1 + (round - 1) / movesPerGuest), hv);
+                checked[0] = guest.name();
+            }
+            String name = guest.name();
+            SerialLog serial = guest.serial();
+            int from = (round - 1) % movesPerGuest % 2;
             int to = 1 - from;
             String version = "0.1." + (base + round);
             // issue 9 item 4's console, through whichever provider is there now
@@ -419,7 +439,10 @@ public class HotUpdateIT extends FerryTestSupport {
             // the files are now only in the IT center's repository: the agent must fetch them over HTTPS
             deleteQuietly(offered.toArray(new Path[0]));
 
-            // the migration, slowed so that the update lands inside it
+            // the migration, slowed so that the update lands inside it; the guest paused unless live
+            if (!live) {
+                hv[from].suspend(name);
+            }
             long migrationStart = System.nanoTime();
             CompletableFuture<String> migration = CompletableFuture.supplyAsync(() -> console("vm:migrate -H "
                     + hosts[from] + " --bandwidth 8 " + name + " " + hosts[to]));
@@ -462,6 +485,9 @@ public class HotUpdateIT extends FerryTestSupport {
 
             // the migration completed and the guest counts on, booted once
             assertTrue(out, out.contains("Migrated " + name));
+            if (!live && hv[to].domain(name).state() == DomainState.PAUSED) {
+                hv[to].resume(name); // it arrives as it left
+            }
             assertTrue("round " + round + ": the update landed while the migration ran", migrationRunningWhenActive);
             assertEquals(DomainState.RUNNING, hv[to].domain(name).state());
             assertFalse(hv[from].exists(name));
@@ -508,10 +534,11 @@ public class HotUpdateIT extends FerryTestSupport {
                 assertTrue(summary(byVersion), s == Status.INTACT || s == Status.UNAVAILABLE);
             }
         }
-        assertTrue(summary(byVersion), byVersion.size() >= 2);
+        assertTrue(summary(byVersion), !checks || byVersion.size() >= 2);
         // the console of issue 9 item 4 on the last version
         String last = bundle(BSN).getVersion().toString();
-        String where = hosts[rounds % 2];
+        String where = hosts[(rounds - 1) % movesPerGuest % 2 == 0 ? 1 : 0];
+        String name = guest.name();
         expectIn("Provider:    " + BSN + " " + last, console("protection:status"));
         expectIn("kernel-text", console("protection:regions -H " + where + " " + name));
         expectIn("Baseline of " + name + " on " + where, console("protection:baseline -H " + where + " " + name));
@@ -524,6 +551,7 @@ public class HotUpdateIT extends FerryTestSupport {
                 .filter(e -> e.detail().contains("proved by attestation")).count());
         assertEquals(0, itc.audit(new AuditQuery(agentId, null, "approval.refused", null, 1000)).size());
         assertEquals(rounds, itc.audit(new AuditQuery(agentId, null, "update.applied", null, 1000)).size());
+        passed = true;
     }
 
     // ---- the IT center's side ---------------------------------------------------------------------------
@@ -622,6 +650,37 @@ public class HotUpdateIT extends FerryTestSupport {
                     System.currentTimeMillis() < deadline);
             Thread.sleep(100);
         }
+    }
+
+    // ---- the guests -------------------------------------------------------------------------------------
+
+    /** A test guest: its disk and serial console log in the testbed's shared folder. */
+    private record Guest(String name, Path disk, Path log, SerialLog serial, Hypervisor[] hosts) {
+
+        /** Stops and undefines it wherever it is; its files go unless the test is to keep them. */
+        void retire(boolean deleteFiles) {
+            removeEverywhere(name, hosts);
+            if (deleteFiles) {
+                deleteQuietly(disk, log);
+            } else if (Files.exists(log)) {
+                System.err.println("kept the guest's serial log: " + log);
+            }
+        }
+    }
+
+    /** Defines and starts a fresh test guest on the first host and waits until it counts. */
+    private Guest startGuest(String name, Hypervisor[] hv) throws Exception {
+        Path work = Path.of(System.getProperty("ferry.testbed.work"));
+        Path vms = Files.createDirectories(work.resolve("vms"));
+        Path disk = vms.resolve(name + ".qcow2");
+        Path log = vms.resolve(name + ".log");
+        Files.copy(work.resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
+        Guest guest = new Guest(name, disk, log, new SerialLog(log), hv);
+        cleanups.add(() -> guest.retire(passed));
+        hv[0].define(Testbed.guestXml(Path.of(System.getProperty("ferry.testbed.dir")), name, disk, log));
+        hv[0].start(name);
+        guest.serial().awaitCounter(3, 120_000);
+        return guest;
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------

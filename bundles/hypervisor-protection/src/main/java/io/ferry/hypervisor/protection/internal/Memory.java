@@ -53,8 +53,17 @@ final class Memory {
 
     /** SHA-256 (hex) of a region's guest-physical content now. */
     static String measure(Hypervisor hv, String domain, ProtectedRegion region) {
+        return measure(hv, domain, region, () -> { });
+    }
+
+    /**
+     * SHA-256 (hex) of a region's guest-physical content now; {@code beforeChunk} runs before each read and may
+     * throw to give up (the component is stopping).
+     */
+    static String measure(Hypervisor hv, String domain, ProtectedRegion region, Runnable beforeChunk) {
         MessageDigest sha = sha256();
         for (long off = 0; off < region.length(); off += CHUNK) {
+            beforeChunk.run();
             int n = (int) Math.min(CHUNK, region.length() - off);
             sha.update(hv.peekMemory(domain, region.physicalStart() + off, n, MemoryMode.PHYSICAL));
         }

@@ -46,7 +46,10 @@ import io.ferry.api.protection.ProtectionStatus;
 public final class ProtectionService implements HypervisorProtection, ProtectionAdmin {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProtectionService.class);
-    /** How long deactivation waits for calls in progress (a kernel-text check takes about 1–3 s). */
+    /**
+     * How long deactivation waits for calls in progress: a check in progress gives up before its next read of
+     * guest memory (1 MiB), so this bounds one read, or a monitor command, under load.
+     */
     private static final long CALL_DRAIN_SECONDS = 15;
 
     private final Map<String, Hypervisor> hypervisors = new ConcurrentHashMap<>();
@@ -119,7 +122,9 @@ public final class ProtectionService implements HypervisorProtection, Protection
         try {
             protector.round();
         } catch (RuntimeException e) {
-            LOG.warn("Protection round failed: {}", e.toString(), e);
+            if (e != stopped) { // stopped: the component stops, the round gave up
+                LOG.warn("Protection round failed: {}", e.toString(), e);
+            }
         } finally {
             exit();
         }
@@ -162,6 +167,8 @@ public final class ProtectionService implements HypervisorProtection, Protection
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CALL_DRAIN_SECONDS);
         synchronized (calls) {
             closed = true;
+            // calls in progress give up at their next read of guest memory, with the same "ask the successor"
+            protector.abortMeasurements(stopped);
             try {
                 for (long left; inFlight > 0 && (left = deadline - System.nanoTime()) > 0;) {
                     TimeUnit.NANOSECONDS.timedWait(calls, left);

@@ -74,6 +74,8 @@ public final class Protector {
     /** What was already alerted: one alert per changed baseline, per changed binary digest. */
     private final Set<String> alerted = ConcurrentHashMap.newKeySet();
     private volatile Instant lastRound;
+    /** Set when the component stops: a measurement in progress gives up before its next chunk with it. */
+    private volatile RuntimeException abort;
 
     public Protector(Settings settings, Function<String, Hypervisor> hypervisors, Supplier<List<Hypervisor>> allHypervisors,
             Supplier<ItCenterLink> link, Supplier<Measurer> measurer, BaselineFile file, Executor background,
@@ -91,6 +93,22 @@ public final class Protector {
             file.load().forEach(b -> baselines.put(key(b.host(), b.domain()), b));
         } catch (IOException | RuntimeException e) {
             LOG.error("Cannot read the protection baselines ({}): every domain starts without one", e.toString());
+        }
+    }
+
+    /**
+     * From now on every measurement in progress or to come throws {@code reason} before its next read of guest
+     * memory: a component that stops (a hot update) then waits for at most one read (1 MiB) per call in
+     * progress instead of whole checks, and its callers ask the successor.
+     */
+    void abortMeasurements(RuntimeException reason) {
+        this.abort = reason;
+    }
+
+    private void abortIfStopping() {
+        RuntimeException a = abort;
+        if (a != null) {
+            throw a;
         }
     }
 
@@ -127,8 +145,11 @@ public final class Protector {
         Map<String, String> measured = new LinkedHashMap<>();
         for (RegionBaseline r : b.regions()) {
             try {
-                measured.put(r.region().name(), Memory.measure(hv, domain, r.region()));
+                measured.put(r.region().name(), Memory.measure(hv, domain, r.region(), this::abortIfStopping));
             } catch (RuntimeException e) {
+                if (e == abort) {
+                    throw e;
+                }
                 LOG.debug("Cannot measure {} of {}: {}", r.region().name(), domain, e.toString());
             }
         }
@@ -200,7 +221,7 @@ public final class Protector {
         String uuid = hv.domain(domain).uuid();
         List<RegionBaseline> regions = new ArrayList<>();
         for (ProtectedRegion r : Memory.locate(hv, domain, settings.kernelText(), settings.regions())) {
-            regions.add(new RegionBaseline(r, Memory.measure(hv, domain, r)));
+            regions.add(new RegionBaseline(r, Memory.measure(hv, domain, r, this::abortIfStopping)));
         }
         if (regions.isEmpty()) {
             throw new IllegalStateException("no region to protect in " + domain

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,15 +48,18 @@ class ProtectionServiceTest {
     }
 
     @Test
-    void deactivationWaitsForACheckInProgressAndLaterCallsAreToldToAskTheSuccessor() throws Exception {
+    void deactivationWaitsForTheReadInProgressThenTheCheckGivesUpAndCallersAreToldToAskTheSuccessor()
+            throws Exception {
         FakeGuest guest = new FakeGuest();
         CountDownLatch inPeek = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicBoolean blocking = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean blocking = new AtomicBoolean();
+        AtomicInteger peeks = new AtomicInteger();
         Hypervisor real = guest.hypervisor("a");
         Hypervisor slow = (Hypervisor) Proxy.newProxyInstance(Hypervisor.class.getClassLoader(),
                 new Class<?>[] {Hypervisor.class}, (p, m, a) -> {
                     if (m.getName().equals("peekMemory") && blocking.get()) {
+                        peeks.incrementAndGet();
                         inPeek.countDown();
                         release.await(10, TimeUnit.SECONDS);
                     }
@@ -63,18 +68,55 @@ class ProtectionServiceTest {
         ProtectionService s = service();
         s.addHypervisor(slow, Map.of(Hypervisor.HOST_PROPERTY, "a"));
         s.baseline("a", "vm");
+        assertThat(s.check("a", "vm").status()).isEqualTo(Status.INTACT);
         blocking.set(true);
-        // a check that is in the middle of reading guest memory when the update stops the component
+        // a check that is in the middle of reading guest memory (the first of its 3 chunks) when the update stops
+        // the component
         CompletableFuture<Status> check = CompletableFuture.supplyAsync(() -> s.check("a", "vm").status());
         assertThat(inPeek.await(10, TimeUnit.SECONDS)).isTrue();
         CompletableFuture<Void> stop = CompletableFuture.runAsync(s::deactivate);
         Thread.sleep(300);
+        // the read in progress is waited for (the old revision's classes must stay loadable while it runs) ...
         assertThat(stop).isNotDone();
         assertThatThrownBy(() -> s.check("a", "vm")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("ask its successor");
         release.countDown();
-        assertThat(check.get(10, TimeUnit.SECONDS)).isEqualTo(Status.INTACT);
         stop.get(10, TimeUnit.SECONDS);
+        // ... but not the rest of the check: it gave up before its next read, its caller asks the successor
+        assertThatThrownBy(() -> check.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ask its successor");
+        assertThat(peeks.get()).isEqualTo(1);
         assertThatThrownBy(s::status).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aBaselineInProgressWhenTheComponentStopsIsNotTaken() throws Exception {
+        FakeGuest guest = new FakeGuest();
+        CountDownLatch inPeek = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Hypervisor real = guest.hypervisor("a");
+        Hypervisor slow = (Hypervisor) Proxy.newProxyInstance(Hypervisor.class.getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, (p, m, a) -> {
+                    if (m.getName().equals("peekMemory")) {
+                        inPeek.countDown();
+                        release.await(10, TimeUnit.SECONDS);
+                    }
+                    return m.invoke(real, a);
+                });
+        ProtectionService s = service();
+        s.addHypervisor(slow, Map.of(Hypervisor.HOST_PROPERTY, "a"));
+        CompletableFuture<Object> baseline = CompletableFuture.supplyAsync(() -> s.baseline("a", "vm"));
+        assertThat(inPeek.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(s::deactivate);
+        Thread.sleep(200);
+        release.countDown();
+        stop.get(10, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> baseline.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class);
+        // nothing half-measured was persisted: a successor on the same file has no baseline of it
+        ProtectionService successor = service();
+        successor.addHypervisor(real, Map.of(Hypervisor.HOST_PROPERTY, "a"));
+        assertThat(successor.baselines()).isEmpty();
+        assertThat(successor.check("a", "vm").status()).isEqualTo(Status.NO_BASELINE);
+        successor.deactivate();
     }
 }
