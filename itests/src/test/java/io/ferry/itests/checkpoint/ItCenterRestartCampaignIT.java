@@ -16,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,13 +48,9 @@ import io.ferry.api.checkpoint.Compression;
 import io.ferry.api.checkpoint.RecoveryResult;
 import io.ferry.api.hypervisor.DomainState;
 import io.ferry.api.itcenter.ItCenterLink;
-import io.ferry.api.seal.Approval;
-import io.ferry.api.seal.ApprovalRequest;
-import io.ferry.api.seal.SealException;
-import io.ferry.api.seal.SealStatus;
-import io.ferry.api.seal.SealStorage;
 import io.ferry.channel.internal.TlsAgentChannels;
 import io.ferry.channel.testing.TestChannels;
+import io.ferry.itests.checkpoint.CheckpointFixtures.MapSeal;
 import io.ferry.checkpoint.internal.CheckpointConfig;
 import io.ferry.checkpoint.internal.CheckpointService;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
@@ -491,16 +486,7 @@ public class ItCenterRestartCampaignIT {
 
     private SerialLog startGuest(String name) throws Exception {
         names.add(name);
-        Path vms = testbed.work().resolve("vms");
-        Path disk = vms.resolve(name + ".qcow2");
-        Path serial = vms.resolve(name + ".log");
-        Files.copy(testbed.work().resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
-        Files.deleteIfExists(serial);
-        a.define(testbed.guestXml(name, disk, serial));
-        a.start(name);
-        SerialLog log = new SerialLog(serial);
-        log.awaitCounter(3, 120_000);
-        return log;
+        return CheckpointFixtures.startGuest(testbed, a, name);
     }
 
     private static boolean running(LibvirtHypervisor h, String name) {
@@ -531,11 +517,7 @@ public class ItCenterRestartCampaignIT {
     }
 
     private void kill9(String domain) throws Exception {
-        Path pidFile = testbed.work().resolve("hosts").resolve(hostA).resolve("run/qemu/" + domain + ".pid");
-        String pid = Files.readString(pidFile, StandardCharsets.US_ASCII).strip();
-        Process p = new ProcessBuilder("kill", "-9", pid).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals("kill -9 " + pid + ": " + out, 0, p.waitFor());
+        CheckpointFixtures.kill9(testbed, hostA, domain);
     }
 
     /**
@@ -557,60 +539,5 @@ public class ItCenterRestartCampaignIT {
                     default -> values.containsKey(method.getName()) ? values.get(method.getName())
                             : method.getDefaultValue();
                 });
-    }
-
-    /** Seal storage as a map: the agents' key handling, not the TPM, is under test here. */
-    private static final class MapSeal implements SealStorage {
-        private final Map<String, byte[]> secrets = new HashMap<>();
-
-        synchronized Map<String, byte[]> snapshot() {
-            Map<String, byte[]> copy = new TreeMap<>();
-            secrets.forEach((k, v) -> copy.put(k, v.clone()));
-            return copy;
-        }
-
-        @Override
-        public synchronized SealStatus status() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public synchronized List<String> list() {
-            return new ArrayList<>(secrets.keySet());
-        }
-
-        @Override
-        public synchronized void put(String n, byte[] secret) {
-            secrets.put(n, secret.clone());
-        }
-
-        @Override
-        public synchronized byte[] get(String n) {
-            byte[] s = secrets.get(n);
-            if (s == null) {
-                throw new SealException("get", n, SealException.Reason.NO_SUCH_SECRET, "no secret " + n);
-            }
-            return s.clone();
-        }
-
-        @Override
-        public synchronized boolean delete(String n) {
-            return secrets.remove(n) != null;
-        }
-
-        @Override
-        public ApprovalRequest approvalRequest() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void approve(Approval approval) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotate(Approval approvalOrNull) {
-            throw new UnsupportedOperationException();
-        }
     }
 }
