@@ -89,7 +89,8 @@ CFG
   cloud_wait 180 "the IT center console in $dir" dist_cmd "$dir" "itcenter:approval-key" || { tail -30 "$dir/data/log/karaf.log" >&2; return 1; }
   cloud_wait 120 "the IT center's HTTPS on port $port" curl -skf -o /dev/null "https://127.0.0.1:$port/api/v1/ca" \
     || { tail -30 "$dir/data/log/karaf.log" >&2; return 1; }
-  # the IT center component restarts once early on: answer twice in a row
+  # early on a path can still answer 503 for a moment (the component restarting when seal storage registers, or
+  # a route cached before the API's servlet was added, until itcenter-tls rebuilds the routes): answer twice in a row
   sleep 2
   cloud_wait 60 "the IT center's HTTPS on port $port (again)" curl -skf -o /dev/null "https://127.0.0.1:$port/api/v1/ca"
 }

@@ -11,8 +11,10 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -23,14 +25,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeException;
 import dev.failsafe.RetryPolicy;
+import dev.failsafe.RetryPolicyBuilder;
 import io.ferry.api.itcenter.AccessDeniedException;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.ItCenterException.Reason;
 
 /**
  * HTTPS to one IT center over one TLS context: requests below {@code /api/v1/}, answers mapped to
- * the exceptions of {@link io.ferry.api.itcenter.ItCenterLink}, GETs retried (Failsafe, bounded by
- * attempts and by the caller's deadline) when the connection cannot be made.
+ * the exceptions of {@link io.ferry.api.itcenter.ItCenterLink}.
+ *
+ * <p>Idempotent requests ({@link #idempotent}: every GET, and the POSTs whose effect is the same however
+ * often they arrive) are retried with exponential backoff (Failsafe, bounded by the configured number of
+ * retries and by the caller's deadline) when the connection cannot be made, and when the IT center
+ * answers that it is not there right now: 503, or a 404 that is no problem document (a web server whose
+ * API is not registered yet, see {@link #checked}). Such an answer means no resource handled the request,
+ * but an answer lost on the way back (a timeout, a reset after sending) may not: those are never retried,
+ * and no other POST, PUT or DELETE is retried at all.
  */
 final class HttpsClient {
 
@@ -44,6 +54,18 @@ final class HttpsClient {
     static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "DELETE");
     private static final int MAX_BODY = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * POSTs that are idempotent by design (checked against the IT center's resources): a lease's
+     * {@code acquire} by its holder and {@code renew} at the holder's epoch leave the same lease and
+     * audit log however often they arrive (the second is a renewal at the same epoch, no audit event).
+     * Not here, because a second one does something else or is refused: {@code audit} (appends),
+     * {@code certificates/renew} and {@code approvals} (issue anew), {@code leases/.../transfer} (moves the
+     * epoch), {@code attestation/*} (new nonce, new verdict), {@code updates/.../result} (409 the second
+     * time), {@code enrolment/*} (spends a token); nor {@code DELETE leases/...} (refused once released).
+     */
+    private static final List<Pattern> IDEMPOTENT_POSTS = List.of(Pattern.compile("leases/[^/?#]+/(acquire|renew)"));
+    /** Longest pause between two attempts, as a multiple of the first one. */
+    private static final int MAX_BACKOFF_FACTOR = 8;
 
     private final URI base;
     private final HttpClient http;
@@ -86,13 +108,23 @@ final class HttpsClient {
         }
         URI uri = base.resolve("api/v1/" + path);
         Instant deadline = Instant.now().plus(timeout);
-        RetryPolicy<Answer> retry = RetryPolicy.<Answer>builder()
-                .handleIf(e -> "GET".equals(method) && connectionFailure(e))
-                .withMaxRetries(retries).withDelay(retryDelay)
-                .abortIf((r, e) -> Instant.now().plus(retryDelay).isAfter(deadline))
-                .build();
+        boolean again = idempotent(method, path);
+        // the last attempt starts no later than one first pause before the deadline, so that it has time to
+        // get an answer: Failsafe shortens the pause before it to fit (withMaxDuration)
+        Duration window = timeout.minus(retryDelay);
+        RetryPolicyBuilder<Answer> policy = RetryPolicy.<Answer>builder()
+                .handleIf(e -> again && connectionFailure(e))
+                .handleResultIf(a -> again && unavailableAnswer(a))
+                // exponential, with jitter: agents that all found their IT center restarting do not come back in step
+                .withBackoff(retryDelay, retryDelay.multipliedBy(MAX_BACKOFF_FACTOR)).withJitter(0.25);
+        if (window.compareTo(retryDelay) > 0) {
+            policy.withMaxDuration(window).withMaxRetries(retries);
+        } else {
+            policy.withMaxRetries(0); // no time for a second attempt
+        }
         try {
-            return Failsafe.with(retry).get(() -> once(method, uri, json, deadline));
+            // retries used up on an answer: Failsafe returns that last answer, and checked() maps it
+            return Failsafe.with(policy.build()).get(() -> once(method, uri, json, deadline));
         } catch (FailsafeException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             if (cause instanceof InterruptedException) {
@@ -122,7 +154,18 @@ final class HttpsClient {
         return new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), bytes);
     }
 
-    /** Failures where no request reached the IT center: worth trying a GET again. */
+    /** Whether a request may be sent again when the IT center did not handle it: GETs and {@link #IDEMPOTENT_POSTS}. */
+    static boolean idempotent(String method, String path) {
+        return "GET".equals(method)
+                || ("POST".equals(method) && IDEMPOTENT_POSTS.stream().anyMatch(p -> p.matcher(path).matches()));
+    }
+
+    /** An answer that no resource of the IT center gave: 503, or a 404 that is no problem document. */
+    static boolean unavailableAnswer(Answer a) {
+        return a.status() == 503 || (a.status() == 404 && problem(a) == null);
+    }
+
+    /** Failures where no request reached the IT center: worth trying an idempotent request again. */
     static boolean connectionFailure(Throwable e) {
         return e instanceof ConnectException || e instanceof HttpConnectTimeoutException
                 || (e instanceof IOException && e.getCause() instanceof ConnectException);
@@ -148,17 +191,9 @@ final class HttpsClient {
         if (s >= 200 && s < 300) {
             return a;
         }
-        String title = null;
-        String detail = null;
-        if (a.contentType().toLowerCase(Locale.ROOT).contains("json") && a.body().length > 0) {
-            try {
-                JsonNode n = JSON.readTree(a.body());
-                title = n.path("title").isTextual() ? n.path("title").asText() : null;
-                detail = n.path("detail").isTextual() ? n.path("detail").asText() : null;
-            } catch (IOException | RuntimeException e) {
-                // not a problem document: fall back to the status
-            }
-        }
+        String[] doc = problem(a);
+        String title = doc == null ? null : doc[0];
+        String detail = doc == null ? null : doc[1];
         String message = detail != null ? detail : title != null ? title : "HTTP " + s + snippet(a.body());
         if (s == 401 || s == 403) {
             throw new AccessDeniedException(accessReason(s, title), message);
@@ -171,6 +206,21 @@ final class HttpsClient {
         Reason reason = s == 404 ? (problemDocument ? Reason.NOT_FOUND : Reason.UNAVAILABLE)
                 : s == 409 ? Reason.CONFLICT : s >= 500 ? Reason.UNAVAILABLE : Reason.INVALID;
         throw new ItCenterException(reason, message);
+    }
+
+    /** A problem document's title and detail (either may be null), or null if the answer is none. */
+    private static String[] problem(Answer a) {
+        if (!a.contentType().toLowerCase(Locale.ROOT).contains("json") || a.body().length == 0) {
+            return null;
+        }
+        try {
+            JsonNode n = JSON.readTree(a.body());
+            String title = n.path("title").isTextual() ? n.path("title").asText() : null;
+            String detail = n.path("detail").isTextual() ? n.path("detail").asText() : null;
+            return title == null && detail == null ? null : new String[] { title, detail };
+        } catch (IOException | RuntimeException e) {
+            return null; // not a problem document: the caller falls back to the status
+        }
     }
 
     private static AccessDeniedException.Reason accessReason(int status, String title) {

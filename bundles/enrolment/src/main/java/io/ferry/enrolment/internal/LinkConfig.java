@@ -23,8 +23,9 @@ public @interface LinkConfig {
     @AttributeDefinition(name = "Connect timeout (seconds)", description = "How long to wait for a TCP and TLS connection.")
     int connect_timeout_seconds() default 10;
 
-    @AttributeDefinition(name = "GET retries", description = "How many more times a GET is tried when the connection "
-            + "cannot be made (never past the caller's deadline; other methods are not retried).")
+    @AttributeDefinition(name = "Retries", description = "How many more times an idempotent request (GET, lease "
+            + "acquire/renew) is tried when the connection cannot be made or the IT center answers 503 or a bare 404 "
+            + "(exponential backoff, never past the caller's deadline; other requests are not retried).")
     int retries() default 3;
 
     @AttributeDefinition(name = "Retry delay (ms)", description = "The pause between two attempts of a GET.")
