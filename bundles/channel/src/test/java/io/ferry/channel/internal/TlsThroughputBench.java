@@ -1,0 +1,211 @@
+package io.ferry.channel.internal;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
+import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
+
+import io.ferry.api.channel.AgentCredentials;
+import io.ferry.channel.testing.TestPki;
+
+/**
+ * A side-by-side micro benchmark (a main class run by hand, not a test): bulk throughput of one direction of a
+ * loopback TLS 1.3 socket pair, mutually authenticated with TestPki's EC certificates, per JSSE
+ * provider, per JCA provider under BCJSSE, and per cipher suite. Prints MiB/s (wall) and the
+ * process CPU time per MiB (what counts on a machine whose cores also run the guests).
+ * Usage: TlsThroughputBench [MiB per transfer, default 72] [rounds, default 3] [write size, default 65536]
+ * [kinds, comma-separated, default all] [suites, comma-separated, default all three]
+ * (from bundles/channel: java -cp target/classes:target/test-classes:$(dependency classpath) ...)
+ */
+public final class TlsThroughputBench {
+
+    static final String[] SUITES = { "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256" };
+
+    private static final java.util.logging.Logger QUIET = java.util.logging.Logger.getLogger("org.bouncycastle");
+
+    public static void main(String[] args) throws Exception {
+        QUIET.setLevel(java.util.logging.Level.WARNING);
+        int mib = args.length > 0 ? Integer.parseInt(args[0]) : 72;
+        int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int chunk = args.length > 2 ? Integer.parseInt(args[2]) : 64 * 1024;
+        String only = args.length > 3 ? args[3] : "";
+        TestPki pki = new TestPki("bench CA");
+        AgentCredentials a = pki.agent("a");
+        AgentCredentials b = pki.agent("b");
+        Map<String, Function<AgentCredentials, SSLContext>> kinds = new LinkedHashMap<>();
+        // BCJSSE as control channels use it (new BouncyCastleJsseProvider(): its JcaTlsCryptoProvider takes
+        // AES/GCM from the installed JCA providers, i.e. SunJCE with the AES-NI and CLMUL intrinsics)
+        kinds.put("bcjsse(control)", TlsContexts::of);
+        // BCJSSE on BouncyCastle's own JCA provider (pure-Java AES and GCM)
+        kinds.put("bcjsse+bc-jca", c -> bc(c, new BouncyCastleJsseProvider(false,
+                new JcaTlsCryptoProvider().setProvider(new BouncyCastleProvider()))));
+        // the JDK's SunJSSE with the same key, certificate and trust
+        kinds.put("sunjsse", TlsThroughputBench::sun);
+        List<String> suites = args.length > 4 ? List.of(args[4].split(",")) : List.of(SUITES);
+        System.out.printf("%d MiB one way, %d KiB writes with flush, median of %d rounds (kinds and suites interleaved) "
+                + "after 1 warm-up; java %s, %d cpus%n", mib, chunk / 1024, reps, System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors());
+        List<String> names = new ArrayList<>();
+        Map<String, SSLContext[]> contexts = new LinkedHashMap<>();
+        Map<String, List<double[]>> runs = new LinkedHashMap<>();
+        Map<String, String> defaults = new LinkedHashMap<>();
+        for (var kind : kinds.entrySet()) {
+            if (!only.isEmpty() && !List.of(only.split(",")).contains(kind.getKey())) {
+                continue;
+            }
+            SSLContext[] pair = { kind.getValue().apply(a), kind.getValue().apply(b) };
+            defaults.put(kind.getKey(), transfer(pair[0], pair[1], null, 1, chunk)[3]);
+            for (String suite : suites) {
+                try {
+                    String[] w = transfer(pair[0], pair[1], suite, mib, chunk); // warm-up
+                    System.out.printf("%-20s %-30s warm-up transfer: %.0f MiB/s, %.2f cpu ms/MiB%n", kind.getKey(), suite,
+                            Double.parseDouble(w[0]), Double.parseDouble(w[1]));
+                } catch (Exception | Error e) {
+                    System.out.printf("%-20s %-30s not offered: %s%n", kind.getKey(), suite, e.getMessage());
+                    continue;
+                }
+                String key = kind.getKey() + " " + suite;
+                names.add(key);
+                contexts.put(key, pair);
+                runs.put(key, new ArrayList<>());
+            }
+        }
+        for (int i = 0; i < reps; i++) {
+            for (String key : names) {
+                String suite = key.substring(key.indexOf(' ') + 1);
+                String[] r = transfer(contexts.get(key)[0], contexts.get(key)[1], suite, mib, chunk);
+                runs.get(key).add(new double[] { Double.parseDouble(r[0]), Double.parseDouble(r[1]),
+                        Double.parseDouble(r[2]) });
+            }
+        }
+        System.out.printf("%-20s %-30s %9s %10s %12s %s%n", "jsse", "suite", "MiB/s", "cpu ms/MiB", "handshake ms",
+                "default suite");
+        for (String key : names) {
+            String kind = key.substring(0, key.indexOf(' '));
+            System.out.printf("%-20s %-30s %9.0f %10.2f %12.1f %s%n", kind, key.substring(key.indexOf(' ') + 1),
+                    median(runs.get(key), 0), median(runs.get(key), 1), median(runs.get(key), 2), defaults.get(kind));
+        }
+    }
+
+    static double median(List<double[]> runs, int col) {
+        double[] v = runs.stream().mapToDouble(r -> r[col]).sorted().toArray();
+        return v[v.length / 2];
+    }
+
+    /** {MiB/s, cpu ms per MiB, handshake ms, negotiated suite} for one transfer a -> b. */
+    static String[] transfer(SSLContext client, SSLContext server, String suite, int mib, int chunk) throws Exception {
+        try (SSLServerSocket listener = (SSLServerSocket) server.getServerSocketFactory().createServerSocket(0, 1,
+                InetAddress.getLoopbackAddress())) {
+            listener.setNeedClientAuth(true);
+            listener.setEnabledProtocols(TlsContexts.PROTOCOLS);
+            if (suite != null) {
+                listener.setEnabledCipherSuites(new String[] { suite });
+            }
+            long total = (long) mib << 20;
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                try (SSLSocket s = (SSLSocket) listener.accept()) {
+                    s.setTcpNoDelay(true);
+                    InputStream in = s.getInputStream();
+                    byte[] buf = new byte[64 * 1024];
+                    long n = 0;
+                    int r;
+                    while (n < total && (r = in.read(buf)) != -1) {
+                        n += r;
+                    }
+                    s.getOutputStream().write(1);
+                    s.getOutputStream().flush();
+                    return n;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (SSLSocket s = (SSLSocket) client.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(),
+                    listener.getLocalPort())) {
+                s.setEnabledProtocols(TlsContexts.PROTOCOLS);
+                if (suite != null) {
+                    s.setEnabledCipherSuites(new String[] { suite });
+                }
+                s.setTcpNoDelay(true);
+                long h0 = System.nanoTime();
+                s.startHandshake();
+                long h1 = System.nanoTime();
+                String negotiated = s.getSession().getCipherSuite();
+                OutputStream out = s.getOutputStream();
+                byte[] data = new byte[chunk];
+                new SecureRandom().nextBytes(data);
+                long cpu0 = cpu();
+                long t0 = System.nanoTime();
+                for (long sent = 0; sent < total; sent += chunk) {
+                    out.write(data, 0, (int) Math.min(chunk, total - sent));
+                    out.flush();
+                }
+                s.getInputStream().read(); // the receiver has it all
+                long t1 = System.nanoTime();
+                long cpu1 = cpu();
+                if (received.get() != total) {
+                    throw new IllegalStateException("short transfer");
+                }
+                double seconds = (t1 - t0) / 1e9;
+                return new String[] { String.valueOf(mib / seconds), String.valueOf((cpu1 - cpu0) / 1e6 / mib),
+                        String.valueOf((h1 - h0) / 1e6), negotiated };
+            }
+        }
+    }
+
+    static long cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    static SSLContext bc(AgentCredentials c, BouncyCastleJsseProvider provider) {
+        try {
+            char[] pw = "x".toCharArray();
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("agent", c.privateKey(), pw, c.certificateChain());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX", provider);
+            kmf.init(store, pw);
+            SSLContext context = SSLContext.getInstance("TLSv1.3", provider);
+            context.init(kmf.getKeyManagers(), new TrustManager[] { c.trustManager() }, new SecureRandom());
+            return context;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+
+    static SSLContext sun(AgentCredentials c) {
+        try {
+            char[] pw = "x".toCharArray();
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("agent", c.privateKey(), pw, c.certificateChain());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509", "SunJSSE");
+            kmf.init(store, pw);
+            SSLContext context = SSLContext.getInstance("TLSv1.3", "SunJSSE");
+            context.init(kmf.getKeyManagers(), new TrustManager[] { c.trustManager() }, new SecureRandom());
+            return context;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
