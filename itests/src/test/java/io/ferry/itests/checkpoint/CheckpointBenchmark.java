@@ -5,31 +5,23 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.annotation.Annotation;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
-import io.ferry.api.channel.AgentAddress;
-import io.ferry.api.channel.ChannelHandler;
 import io.ferry.api.checkpoint.CheckpointRecord;
 import io.ferry.api.checkpoint.CheckpointSettings;
+import io.ferry.api.checkpoint.CheckpointStatus;
 import io.ferry.api.checkpoint.Compression;
 import io.ferry.api.checkpoint.RecoveryResult;
-import io.ferry.api.itcenter.ItCenterLink;
-import io.ferry.channel.internal.TlsAgentChannels;
-import io.ferry.channel.testing.TestChannels;
 import io.ferry.channel.testing.TestPki;
 import io.ferry.checkpoint.internal.CheckpointCodec;
-import io.ferry.checkpoint.internal.CheckpointConfig;
 import io.ferry.checkpoint.internal.CheckpointService;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
 import io.ferry.itests.SerialLog;
@@ -37,16 +29,22 @@ import io.ferry.itests.Testbed;
 import io.ferry.itests.TestbedHypervisors;
 
 /**
- * Run by bench/run checkpoint. The test guest (256 MiB, TCG) runs on host A; per compression
- * (none, gzip, zstd, lz4) Ferry checkpoints it three times to a fresh backup agent of host B
- * (the first whole, then with disk deltas), then recovers it on B from the latest: checkpoint
- * size, time, guest pause and recovery time side by side. Then two memory images taken 5 s apart
- * are compressed in Java with each codec and with zstd using the previous image as dictionary
- * (the incremental memory candidate): size and time on a real image.
+ * Run by bench/run checkpoint. The test guest (256 MiB, TCG) starts on host A and runs 60 s without checkpoints;
+ * then per mode (whole checkpoints with none, gzip, zstd, lz4; zstd incremental) its agent checkpoints it every
+ * 10 s for 60 s to a fresh backup agent on the other host — guest progress, size on the wire, time, guest pause side
+ * by side — and hands it over as on the loss of the primary: its agent is killed, the fencing watchdog kills the
+ * guest's QEMU before the lease expires, the backup takes the expired lease over and recovers the guest from its
+ * latest checkpoint (recovery time); the agent that recovered it is the primary of the next mode, so the guest
+ * alternates between A and B. Every agent asks one shared in-JVM {@link LeaseWitness} with the IT center's lease
+ * semantics, so the backup's SenderCheck and takeover rules apply as with the real IT center. Then two memory images
+ * taken 5 s apart are compressed with each codec and as a memory delta: size and time on a real image.
  */
 public final class CheckpointBenchmark {
 
     private static final Compression[] KINDS = {Compression.NONE, Compression.GZIP, Compression.ZSTD, Compression.LZ4};
+    /** Heartbeats every second, no recovery but the bench's own (manual, failure timeout 10 min), 30 s leases (-Dferry.bench.lease). */
+    private static final Map<String, Object> CONFIG = Map.of("heartbeat_interval_ms", 1000L, "failure_timeout_ms",
+            600_000L, "lease_ttl_s", 30, "failover", "manual");
 
     public static void main(String[] args) throws Exception {
         String[] hosts = args.length > 1 ? new String[] {args[0], args[1]} : new String[] {"cpa", "cpb"};
@@ -56,95 +54,112 @@ public final class CheckpointBenchmark {
         String name = "bench-cp";
         Path vms = Files.createDirectories(testbed.work().resolve("vms"));
         Path work = Files.createDirectories(vms.resolve(name + "-agents"));
-        for (LibvirtHypervisor h : new LibvirtHypervisor[] {a, b}) {
-            if (h.exists(name)) {
-                if (h.domain(name).state().isActive()) {
-                    h.stop(name, true);
-                }
-                if (h.domain(name).persistent()) {
-                    h.undefine(name);
-                }
-            }
-        }
-        Path disk = vms.resolve(name + ".qcow2");
-        Files.copy(testbed.work().resolve("guest/disk-template.qcow2"), disk, StandardCopyOption.REPLACE_EXISTING);
-        Path serial = vms.resolve(name + ".log");
-        Files.deleteIfExists(serial);
-        a.define(testbed.guestXml(name, disk, serial));
-        a.start(name);
-        SerialLog log = new SerialLog(serial);
+        CheckpointFixtures.removeGuest(a, name);
+        CheckpointFixtures.removeGuest(b, name);
+        SerialLog log = CheckpointFixtures.startGuest(testbed, a, name);
         log.awaitCounter(5, 180_000);
 
         TestPki pki = new TestPki("bench CA");
-        TlsAgentChannels laptop = TestChannels.start(pki.agent("laptop"));
         Duration interval = Duration.ofSeconds(Long.getLong("ferry.bench.interval", 10));
         long window = Long.getLong("ferry.bench.window", 60) * 1000;
+        Map<String, Object> config = new LinkedHashMap<>(CONFIG);
+        config.put("lease_ttl_s", Integer.getInteger("ferry.bench.lease", 30));
+        // one witness for every agent of the run, as the IT center is (see LeaseWitness)
+        LeaseWitness witness = new LeaseWitness();
+        LibvirtHypervisor[] host = {a, b};
+        int at = 0; // where the guest runs: it moves at each hand-over
+        List<CheckpointAgent> agents = new ArrayList<>();
+        CheckpointAgent primary = agent(pki, "laptop", a, work, witness, config);
+        agents.add(primary);
         // what runs side by side: no checkpoints, then each compression with whole checkpoints, then zstd incremental
         List<String> modes = List.of("off", "none", "gzip", "zstd", "lz4", "zstd+incremental");
         Map<String, List<CheckpointRecord>> records = new LinkedHashMap<>();
         Map<String, RecoveryResult> recoveries = new LinkedHashMap<>();
         Map<String, Double> progress = new LinkedHashMap<>();
-        for (String mode : modes) {
-            if (mode.equals("off")) {
-                int before = log.counters().size();
-                Thread.sleep(window);
-                progress.put(mode, (log.counters().size() - before) * 1000.0 / window);
-                System.out.printf("%-16s progress %.2f counter lines/s%n", mode, progress.get(mode));
-                continue;
-            }
-            boolean incremental = mode.endsWith("+incremental");
-            Compression c = Compression.valueOf(mode.replace("+incremental", "").toUpperCase());
-            String backupId = "handheld-" + mode.replace('+', '-');
-            TlsAgentChannels handheld = TestChannels.start(pki.agent(backupId));
-            CheckpointService primary = new CheckpointService(config(work.resolve("laptop-" + backupId), hosts[0]),
-                    laptop, new CheckpointITSeal(), h -> h.equals(hosts[0]) ? a : null, () -> witness("laptop"));
-            CheckpointService backup = new CheckpointService(config(work.resolve(backupId), hosts[1]), handheld,
-                    new CheckpointITSeal(), h -> h.equals(hosts[1]) ? b : null, () -> witness(backupId));
-            handheld.addHandler(backup, Map.of(ChannelHandler.PURPOSE, CheckpointService.PURPOSE));
-            try {
+        List<Long> fencedAfter = new ArrayList<>();
+        List<Long> expiredAfter = new ArrayList<>();
+        try {
+            for (String mode : modes) {
+                if (mode.equals("off")) {
+                    int before = log.counters().size();
+                    Thread.sleep(window);
+                    progress.put(mode, (log.counters().size() - before) * 1000.0 / window);
+                    System.out.printf("%-16s progress %.2f counter lines/s%n", mode, progress.get(mode));
+                    continue;
+                }
+                boolean incremental = mode.endsWith("+incremental");
+                Compression c = Compression.valueOf(mode.replace("+incremental", "").toUpperCase());
+                int to = 1 - at;
+                // a fresh backup on the other host for each mode; the primary is the agent the guest runs under
+                CheckpointAgent backup = agent(pki, "backup-" + mode.replace('+', '-'), host[to], work, witness, config);
+                agents.add(backup);
                 int before = log.counters().size();
                 long t0 = System.currentTimeMillis();
-                primary.enable(new CheckpointSettings(name, hosts[0], new AgentAddress(backupId, "127.0.0.1",
-                        handheld.port()), interval, c, incremental));
-                Map<Long, CheckpointRecord> taken = new java.util.TreeMap<>();
+                primary.service.enable(new CheckpointSettings(name, hosts[at], backup.address(), interval, c,
+                        incremental));
+                Map<Long, CheckpointRecord> taken = new TreeMap<>();
                 while (System.currentTimeMillis() - t0 < window) {
-                    for (io.ferry.api.checkpoint.CheckpointStatus st : primary.status()) {
-                        if (st.last() != null) {
+                    for (CheckpointStatus st : primary.service.status()) {
+                        if (st.role() == CheckpointStatus.Role.PRIMARY && st.vm().equals(name) && st.last() != null) {
                             taken.put(st.last().sequence(), st.last());
                         }
                     }
                     Thread.sleep(100);
                 }
                 progress.put(mode, (log.counters().size() - before) * 1000.0 / (System.currentTimeMillis() - t0));
-                primary.disable(name);
                 List<CheckpointRecord> rs = new ArrayList<>(taken.values());
                 records.put(mode, rs);
-                RecoveryResult r = backup.recover(name, hosts[1], (s, p) -> { });
+                // the hand-over as on the loss of the primary: its agent dies; the fencing watchdog kills the
+                // guest's QEMU there before the lease can expire; once it expired the backup takes it over and
+                // recovers from its latest checkpoint
+                int printed = log.counters().size();
+                String[] handOver = handOver(primary, witness, name, host[at]);
+                long fenced = Long.parseLong(handOver[0]);
+                fencedAfter.add(fenced);
+                expiredAfter.add(Long.parseLong(handOver[1]));
+                RecoveryResult r = backup.service.recover(name, hosts[to], (s, p) -> { });
                 recoveries.put(mode, r);
-                b.stop(name, true);
-                if (b.exists(name) && b.domain(name).persistent()) {
-                    b.undefine(name);
-                }
+                // the fenced copy's definition is left on the old host, shut off: cleared before it serves as backup
+                CheckpointFixtures.removeGuest(host[at], name);
                 for (CheckpointRecord x : rs) {
                     System.out.printf("%-16s checkpoint %d: raw %6.1f MiB, sent %6.2f MiB (%.3f), %5d ms, pause %3d ms, %s%n",
                             mode, x.sequence(), x.rawBytes() / 1048576.0, x.sentBytes() / 1048576.0, x.ratio(),
                             x.durationMillis(), x.pauseMillis(), x.incremental() ? "incremental" : "whole");
                 }
-                System.out.printf("%-16s progress %.2f counter lines/s; recovery from checkpoint %d: %d ms%n", mode,
-                        progress.get(mode), r.sequence(), r.recoveryMillis());
-            } finally {
-                primary.close();
-                backup.close();
-                handheld.close();
+                System.out.printf("%-16s progress %.2f counter lines/s (on %s); primary agent killed: QEMU fenced "
+                        + "after %d ms, lease expired after %s ms; recovery on %s from checkpoint %d at epoch %d: "
+                        + "%d ms%n", mode, progress.get(mode), hosts[at], fenced, handOver[1], hosts[to],
+                        r.sequence(), r.epoch(), r.recoveryMillis());
+                // the agent that recovered the guest protects it onwards (checkpoint:enable on its new primary)
+                primary = backup;
+                at = to;
+                // the recovered guest counts on before the next mode starts
+                long wait = System.currentTimeMillis() + 60_000;
+                while (log.counters().size() < printed + 3) {
+                    if (System.currentTimeMillis() > wait) {
+                        throw new IllegalStateException("the recovered guest does not count on:\n" + log.tail());
+                    }
+                    Thread.sleep(200);
+                }
+            }
+        } finally {
+            for (CheckpointAgent x : agents) {
+                try {
+                    x.service.disable(name); // a live primary's fencing watchdog stands down
+                } catch (RuntimeException ignored) {
+                    // not a primary of it (the usual case)
+                }
+                x.kill();
             }
         }
+        LibvirtHypervisor on = host[at];
 
         // two real memory images 5 s apart, compressed side by side, and as a memory delta (then zstd)
         Path m1 = work.resolve("m1.mem");
         Path m2 = work.resolve("m2.mem");
-        a.snapshotWithMemory(name, "b1", m1, vms);
+        on.snapshotWithMemory(name, "b1", m1, vms);
         Thread.sleep(5000);
-        a.snapshotWithMemory(name, "b2", m2, vms);
+        on.snapshotWithMemory(name, "b2", m2, vms);
         long raw = Files.size(m2);
         byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
@@ -166,19 +181,9 @@ public final class CheckpointBenchmark {
                     e.getKey(), e.getValue()[0] / 1048576.0, e.getValue()[0] / (double) raw, e.getValue()[1],
                     e.getValue()[2]);
         }
-        a.stop(name, true);
-        a.undefine(name);
-        laptop.close();
-        try (var files = Files.walk(work)) {
-            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
-        }
-        try (var files = Files.list(vms)) {
-            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(name)).toList()) {
-                Files.deleteIfExists(f);
-            }
-        }
+        CheckpointFixtures.removeGuest(on, name);
+        CheckpointFixtures.deleteTree(work);
+        CheckpointFixtures.deleteGuestFiles(testbed, List.of(name));
         // sizes: the steady state (the last checkpoint of each mode) against whole and uncompressed ("raw")
         double rawSize = last(records, "none").sentBytes();
         double rawRecovery = recoveries.get("none").recoveryMillis();
@@ -190,15 +195,25 @@ public final class CheckpointBenchmark {
         double scale = interval.toMillis() / 90_000.0;
         System.out.printf("checkpoint: size zstd %.2f x raw, zstd+incremental %.3f x raw; recovery zstd %.2f x raw, "
                 + "gzip %.2f, lz4 %.2f, incremental %.2f; progress every %d s: zstd %.3f, incremental %.3f x no "
-                + "checkpoints (overhead at 90 s ~%.1f %% / %.1f %%); pause %d ms%n",
+                + "checkpoints (overhead at 90 s ~%.1f %% / %.1f %%); pause %d ms; hand-over (agent killed, %d s lease): "
+                + "QEMU fenced %.1f-%.1f s, lease expired %.1f-%.1f s after%n",
                 zstd.sentBytes() / rawSize, incr.sentBytes() / rawSize,
                 recoveries.get("zstd").recoveryMillis() / rawRecovery,
                 recoveries.get("gzip").recoveryMillis() / rawRecovery,
                 recoveries.get("lz4").recoveryMillis() / rawRecovery,
                 recoveries.get("zstd+incremental").recoveryMillis() / rawRecovery, interval.toSeconds(),
                 progress.get("zstd") / off, progress.get("zstd+incremental") / off,
-                Math.max(0, overhead) * scale * 100, Math.max(0, overheadIncr) * scale * 100, incr.pauseMillis());
+                Math.max(0, overhead) * scale * 100, Math.max(0, overheadIncr) * scale * 100, incr.pauseMillis(),
+                config.get("lease_ttl_s"), min(fencedAfter), max(fencedAfter), min(expiredAfter), max(expiredAfter));
         System.exit(0);
+    }
+
+    private static double min(List<Long> millis) {
+        return millis.stream().mapToLong(Long::longValue).min().orElse(-1) / 1000.0;
+    }
+
+    private static double max(List<Long> millis) {
+        return millis.stream().mapToLong(Long::longValue).max().orElse(-1) / 1000.0;
     }
 
     private static CheckpointRecord last(Map<String, List<CheckpointRecord>> records, String mode) {
@@ -227,148 +242,46 @@ public final class CheckpointBenchmark {
         return new long[] {size, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000};
     }
 
-    /** A witness that grants each agent the lease it asks for (the bench measures checkpoints, not fencing). */
-    private static ItCenterLink witness(String agent) {
-        return new ItCenterLink() {
-            @Override
-            public URI uri() {
-                return URI.create("https://witness.bench/");
-            }
-
-            @Override
-            public boolean enrolled() {
-                return true;
-            }
-
-            @Override
-            public String call(String method, String path, String json, Duration timeout) {
-                String vm = path.startsWith("leases/") ? path.split("/")[1] : "";
-                return "{\"vm\":\"" + vm + "\",\"holder\":\"" + agent + "\",\"epoch\":1,\"expired\":false}";
-            }
-        };
+    /** An agent of this run on {@code host}, its folders under {@code work}, reaching the shared witness as itself. */
+    private static CheckpointAgent agent(TestPki pki, String id, LibvirtHypervisor host, Path work, LeaseWitness witness,
+            Map<String, Object> config) throws Exception {
+        return new CheckpointAgent(pki.agent(id), host, work.resolve(id), seal -> witness.link(id), config);
     }
 
-    private static CheckpointConfig config(Path root, String host) {
-        return new CheckpointConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return CheckpointConfig.class;
-            }
-
-            @Override
-            public String store_dir() {
-                return root.resolve("store").toString();
-            }
-
-            @Override
-            public String work_dir() {
-                return root.resolve("work").toString();
-            }
-
-            @Override
-            public String qemu_img() {
-                return "qemu-img";
-            }
-
-            @Override
-            public String recovery_host() {
-                return host;
-            }
-
-            @Override
-            public long heartbeat_interval_ms() {
-                return 1000;
-            }
-
-            @Override
-            public long failure_timeout_ms() {
-                return 600_000;
-            }
-
-            @Override
-            public int lease_ttl_s() {
-                return 30;
-            }
-
-            @Override
-            public String failover() {
-                return "manual";
-            }
-
-            @Override
-            public String itcenter_unreachable() {
-                return "safety";
-            }
-
-            @Override
-            public String fence() {
-                return "watchdog"; // as deployed: the fencing watchdog runs beside the guest
-            }
-
-            @Override
-            public String virsh() {
-                return "virsh";
-            }
-
-            @Override
-            public String qemu_pid_dir() {
-                return io.ferry.itests.Testbed.load().work().resolve("hosts").resolve(host).resolve("run/qemu").toString(); // the host's libvirtd writes it in its own mount namespace
-            }
-
-            @Override
-            public long max_checkpoint_bytes() {
-                return 1L << 32;
-            }
-        };
-    }
-
-    /** Seal storage as a map. */
-    static final class CheckpointITSeal implements io.ferry.api.seal.SealStorage {
-        private final Map<String, byte[]> secrets = new HashMap<>();
-
-        @Override
-        public io.ferry.api.seal.SealStatus status() {
-            throw new UnsupportedOperationException();
+    /**
+     * Kills the primary's agent (as kill -9: its threads stop, its connections break, its fencing watchdog — a
+     * separate process — stays) and waits until the witness says its lease expired. Returns the ms after the kill
+     * when the guest's QEMU on {@code old} was gone (the watchdog's SIGKILL), and when the lease expired. Fails
+     * when the guest still runs there once the lease expired: two copies could run after a takeover.
+     */
+    private static String[] handOver(CheckpointAgent primary, LeaseWitness witness, String vm, LibvirtHypervisor old)
+            throws Exception {
+        String lease = witness.holder(vm);
+        if (lease == null || !lease.startsWith(primary.id + "@")) {
+            throw new IllegalStateException("the lease of " + vm + " is " + lease + ", not held by " + primary.id);
         }
-
-        @Override
-        public synchronized List<String> list() {
-            return new ArrayList<>(secrets.keySet());
-        }
-
-        @Override
-        public synchronized void put(String n, byte[] s) {
-            secrets.put(n, s.clone());
-        }
-
-        @Override
-        public synchronized byte[] get(String n) {
-            byte[] s = secrets.get(n);
-            if (s == null) {
-                throw new io.ferry.api.seal.SealException("get", n, io.ferry.api.seal.SealException.Reason.NO_SUCH_SECRET,
-                        "no secret " + n);
+        long t0 = System.nanoTime();
+        primary.kill();
+        long fenced = -1;
+        long expired = -1;
+        long limit = t0 + Duration.ofSeconds(120).toNanos();
+        while (fenced < 0 || expired < 0) {
+            long now = System.nanoTime();
+            if (fenced < 0 && !(old.exists(vm) && old.domain(vm).state().isActive())) {
+                fenced = (now - t0) / 1_000_000;
             }
-            return s.clone();
+            if (expired < 0 && witness.expired(vm)) {
+                expired = (now - t0) / 1_000_000;
+                if (fenced < 0) {
+                    throw new IllegalStateException(vm + " still runs on " + old.hostName() + " " + expired
+                            + " ms after its agent died, when its lease " + lease + " expired: not fenced");
+                }
+            }
+            if (now > limit) {
+                throw new IllegalStateException("no hand-over of " + vm + " within 120 s: lease " + witness.holder(vm));
+            }
+            Thread.sleep(20);
         }
-
-        @Override
-        public synchronized boolean delete(String n) {
-            return secrets.remove(n) != null;
-        }
-
-        @Override
-        public io.ferry.api.seal.ApprovalRequest approvalRequest() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void approve(io.ferry.api.seal.Approval a) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotate(io.ferry.api.seal.Approval a) {
-            throw new UnsupportedOperationException();
-        }
+        return new String[] {Long.toString(fenced), Long.toString(expired)};
     }
 }

@@ -2,26 +2,30 @@ package io.ferry.itests.checkpoint;
 
 import static org.junit.Assert.assertEquals;
 
+import java.io.IOException;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
-import io.ferry.api.seal.Approval;
-import io.ferry.api.seal.ApprovalRequest;
-import io.ferry.api.seal.SealException;
-import io.ferry.api.seal.SealStatus;
-import io.ferry.api.seal.SealStorage;
+import io.ferry.checkpoint.internal.CheckpointConfig;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
 import io.ferry.itests.SerialLog;
 import io.ferry.itests.Testbed;
+import io.ferry.seal.testing.MemorySealStorage;
 
-/** What the checkpoint tests of this package share: the counting test guest, a QEMU kill, seal storage as a map. */
+/**
+ * What the checkpoint tests of this package share: the counting test guest and its clean-up, a QEMU kill, seal
+ * storage snapshots, the checkpoint configuration of an agent in this JVM (see {@link CheckpointAgent}).
+ */
 final class CheckpointFixtures {
 
     private CheckpointFixtures() {
@@ -41,6 +45,95 @@ final class CheckpointFixtures {
         return log;
     }
 
+    /** Guest {@code name} stopped and undefined on {@code host}, where it exists. */
+    static void removeGuest(LibvirtHypervisor host, String name) {
+        if (host.exists(name)) {
+            if (host.domain(name).state().isActive()) {
+                host.stop(name, true);
+            }
+            if (host.domain(name).persistent()) {
+                host.undefine(name);
+            }
+        }
+    }
+
+    /** After a test: its guests removed from each host (a failure reported, not thrown), the hosts closed. */
+    static void removeGuests(Collection<String> names, LibvirtHypervisor... hosts) {
+        for (LibvirtHypervisor h : hosts) {
+            for (String name : names) {
+                try {
+                    removeGuest(h, name);
+                } catch (RuntimeException e) {
+                    System.err.println("cleanup on " + h.hostName() + ": " + e.getMessage());
+                }
+            }
+            h.close();
+        }
+    }
+
+    /** The guests' files (disk, serial log) in the testbed's vms folder deleted. */
+    static void deleteGuestFiles(Testbed testbed, Collection<String> names) throws IOException {
+        try (var files = Files.list(testbed.work().resolve("vms"))) {
+            for (Path f : files.filter(f -> names.stream().anyMatch(n -> f.getFileName().toString().startsWith(n)))
+                    .toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    /** A folder deleted with everything in it; nothing where there is none. */
+    static void deleteTree(Path dir) throws IOException {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
+    /**
+     * The checkpoint configuration of an agent in this JVM with its folders under {@code home}, its VMs on testbed
+     * host {@code host} (and that host's QEMU pid folder for the fencing watchdog): heartbeats every 0.5 s, a
+     * primary presumed gone after 3 s, safety first, checkpoints up to 4 GiB; then {@code attributes}; every other
+     * attribute its declared default. A proxy, so that attributes added to CheckpointConfig later need no change
+     * here; an attribute that CheckpointConfig does not have, or a value of the wrong type, fails at once.
+     */
+    static CheckpointConfig config(Path home, String host, Map<String, ?> attributes) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("store_dir", home.resolve("store").toString());
+        values.put("work_dir", home.resolve("work").toString());
+        values.put("recovery_host", host);
+        values.put("heartbeat_interval_ms", 500L);
+        values.put("failure_timeout_ms", 3000L);
+        values.put("itcenter_unreachable", "safety");
+        // the host's libvirtd writes it in its own mount namespace
+        values.put("qemu_pid_dir", Testbed.load().work().resolve("hosts").resolve(host).resolve("run/qemu").toString());
+        values.put("max_checkpoint_bytes", 1L << 32);
+        values.putAll(attributes);
+        for (Map.Entry<String, Object> e : values.entrySet()) {
+            Method m;
+            try {
+                m = CheckpointConfig.class.getMethod(e.getKey());
+            } catch (NoSuchMethodException x) {
+                throw new IllegalArgumentException("CheckpointConfig has no attribute " + e.getKey(), x);
+            }
+            if (!MethodType.methodType(m.getReturnType()).wrap().returnType().isInstance(e.getValue())) {
+                throw new IllegalArgumentException(e.getKey() + " is a " + m.getReturnType() + ": " + e.getValue());
+            }
+        }
+        return (CheckpointConfig) Proxy.newProxyInstance(CheckpointConfig.class.getClassLoader(),
+                new Class<?>[] {CheckpointConfig.class}, (proxy, method, args) -> switch (method.getName()) {
+                    case "annotationType" -> CheckpointConfig.class;
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    case "toString" -> "CheckpointConfig" + values;
+                    default -> values.containsKey(method.getName()) ? values.get(method.getName())
+                            : method.getDefaultValue();
+                });
+    }
+
     /** kill -9 of a guest's QEMU, by the pid the testbed host's libvirtd wrote for it. */
     static void kill9(Testbed testbed, String host, String domain) throws Exception {
         Path pidFile = testbed.work().resolve("hosts").resolve(host).resolve("run/qemu/" + domain + ".pid");
@@ -50,58 +143,12 @@ final class CheckpointFixtures {
         assertEquals("kill -9 " + pid + ": " + out, 0, p.waitFor());
     }
 
-    /** Seal storage as a map: the agents' key handling, not the TPM, is under test here. */
-    static final class MapSeal implements SealStorage {
-        private final Map<String, byte[]> secrets = new HashMap<>();
-
-        synchronized Map<String, byte[]> snapshot() {
+    /** A copy of what {@code seal} holds, by name. */
+    static Map<String, byte[]> snapshot(MemorySealStorage seal) {
+        synchronized (seal) { // as its own methods
             Map<String, byte[]> copy = new TreeMap<>();
-            secrets.forEach((k, v) -> copy.put(k, v.clone()));
+            seal.secrets.forEach((k, v) -> copy.put(k, v.clone()));
             return copy;
-        }
-
-        @Override
-        public synchronized SealStatus status() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public synchronized List<String> list() {
-            return new ArrayList<>(secrets.keySet());
-        }
-
-        @Override
-        public synchronized void put(String n, byte[] secret) {
-            secrets.put(n, secret.clone());
-        }
-
-        @Override
-        public synchronized byte[] get(String n) {
-            byte[] s = secrets.get(n);
-            if (s == null) {
-                throw new SealException("get", n, SealException.Reason.NO_SUCH_SECRET, "no secret " + n);
-            }
-            return s.clone();
-        }
-
-        @Override
-        public synchronized boolean delete(String n) {
-            return secrets.remove(n) != null;
-        }
-
-        @Override
-        public ApprovalRequest approvalRequest() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void approve(Approval approval) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotate(Approval approvalOrNull) {
-            throw new UnsupportedOperationException();
         }
     }
 }

@@ -8,7 +8,6 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.io.IOException;
-import java.lang.annotation.Annotation;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +30,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.ferry.api.channel.AgentAddress;
-import io.ferry.api.channel.ChannelHandler;
 import io.ferry.api.checkpoint.CheckpointException;
 import io.ferry.api.checkpoint.CheckpointRecord;
 import io.ferry.api.checkpoint.CheckpointSettings;
@@ -42,11 +40,8 @@ import io.ferry.api.checkpoint.RecoveryResult;
 import io.ferry.api.checkpoint.StoredCheckpoint;
 import io.ferry.api.hypervisor.DomainState;
 import io.ferry.api.itcenter.ItCenterException;
-import io.ferry.api.itcenter.ItCenterLink;
 import io.ferry.channel.internal.TlsAgentChannels;
 import io.ferry.channel.testing.TestChannels;
-import io.ferry.itests.checkpoint.CheckpointFixtures.MapSeal;
-import io.ferry.checkpoint.internal.CheckpointConfig;
 import io.ferry.checkpoint.internal.CheckpointService;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
 import io.ferry.itests.SerialLog;
@@ -82,59 +77,21 @@ public class CheckpointIT {
     private final Random random = new Random(SEED);
     private LibvirtHypervisor a;
     private LibvirtHypervisor b;
-    private Agent laptop;
-    private Agent handheld;
+    private CheckpointAgent laptop;
+    private CheckpointAgent handheld;
     private Cable agentCable;
     private Cable laptopToItCenter;
     private final List<String> names = new ArrayList<>();
     private Path dir;
 
-    /** One agent in this JVM: channels, seal storage, IT-center link, checkpoint service; restartable. */
-    private final class Agent {
-        final ItCenterDistribution.Agent identity;
-        final String host;
-        final Path home;
-        final String failover;
-        final String itCenterUrl;
-        final MapSeal seal = new MapSeal();
-        /**
-         * The lease time this agent asks for (s): with heartbeats every 0.5 s, the agent pauses its VM 3.75 s after
-         * its last renewal, its fencing watchdog destroys it at 5 s, the lease expires at 6 s.
-         */
-        int leaseSeconds = 6;
-        TlsAgentChannels channels;
-        ItCenterLink link;
-        CheckpointService service;
-
-        Agent(ItCenterDistribution.Agent identity, String host, Path home, String failover, String itCenterUrl)
-                throws Exception {
-            this.identity = identity;
-            this.host = host;
-            this.home = home;
-            this.failover = failover;
-            this.itCenterUrl = itCenterUrl;
-            start();
-        }
-
-        /** Starts (again): the same identity, seal storage and folders, on a new port. */
-        void start() throws Exception {
-            channels = TestChannels.start(identity.credentials());
-            link = ItCenterDistribution.link(identity, seal, itCenterUrl);
-            LibvirtHypervisor h = host.equals(hostA) ? a : b;
-            service = new CheckpointService(config(home, host, failover, leaseSeconds), channels, seal,
-                    x -> x.equals(host) ? h : null, () -> link);
-            channels.addHandler(service, Map.of(ChannelHandler.PURPOSE, CheckpointService.PURPOSE));
-        }
-
-        /** As kill -9 of the agent process: its threads stop and its connections break, nothing is cleaned up. */
-        void kill() throws IOException {
-            service.close();
-            channels.close();
-        }
-
-        AgentAddress address() {
-            return new AgentAddress(identity.id(), "127.0.0.1", channels.port());
-        }
+    /**
+     * An agent of this JVM asking for a 6 s lease: with heartbeats every 0.5 s, it pauses its VM 3.75 s after its last
+     * renewal, its fencing watchdog destroys it at 5 s, the lease expires at 6 s.
+     */
+    private static CheckpointAgent agent(ItCenterDistribution.Agent identity, LibvirtHypervisor host, Path home,
+            String failover, String itCenterUrl) throws Exception {
+        return CheckpointAgent.enrolled(identity, host, home, itCenterUrl,
+                Map.of("failover", failover, "lease_ttl_s", 6));
     }
 
     @BeforeClass
@@ -159,56 +116,24 @@ public class CheckpointIT {
         b = TestbedHypervisors.connect(hostB, testbed.hostUri(hostB));
         dir = Files.createDirectories(testbed.work().resolve("vms").resolve("cp-agents-" + System.nanoTime()));
         laptopToItCenter = new Cable(ItCenterDistribution.HTTPS_PORT);
-        laptop = new Agent(laptopId, hostA, dir.resolve("laptop"), "manual",
+        laptop = agent(laptopId, a, dir.resolve("laptop"), "manual",
                 "https://127.0.0.1:" + laptopToItCenter.port() + "/");
-        handheld = new Agent(handheldId, hostB, dir.resolve("handheld"), "automatic", "");
+        handheld = agent(handheldId, b, dir.resolve("handheld"), "automatic", "");
         agentCable = new Cable(handheld.channels.port());
     }
 
     @After
     public void tearDown() throws IOException {
-        for (LibvirtHypervisor h : new LibvirtHypervisor[] {a, b}) {
-            for (String name : names) {
-                try {
-                    if (h.exists(name)) {
-                        if (h.domain(name).state().isActive()) {
-                            h.stop(name, true);
-                        }
-                        if (h.domain(name).persistent()) {
-                            h.undefine(name);
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    System.err.println("cleanup on " + h.hostName() + ": " + e.getMessage());
-                }
-            }
-            h.close();
-        }
-        for (Agent x : new Agent[] {laptop, handheld}) {
+        CheckpointFixtures.removeGuests(names, a, b);
+        for (CheckpointAgent x : new CheckpointAgent[] {laptop, handheld}) {
             if (x != null) {
                 x.kill();
             }
         }
         agentCable.close();
         laptopToItCenter.close();
-        deleteTree(dir);
-        try (var files = Files.list(testbed.work().resolve("vms"))) {
-            for (Path f : files.filter(f -> names.stream().anyMatch(n -> f.getFileName().toString().startsWith(n)))
-                    .toList()) {
-                Files.deleteIfExists(f);
-            }
-        }
-    }
-
-    private static void deleteTree(Path d) throws IOException {
-        if (!Files.exists(d)) {
-            return;
-        }
-        try (var files = Files.walk(d)) {
-            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
-        }
+        CheckpointFixtures.deleteTree(dir);
+        CheckpointFixtures.deleteGuestFiles(testbed, names);
     }
 
     private static int runs(int small, int full) {
@@ -380,7 +305,7 @@ public class CheckpointIT {
             // here, 26.25 s with the default 30 s): with a 4 s lease, a restart slowed by a loaded machine let the
             // backup take the lease over while the dead agent's QEMU still ran (before there was fencing)
             laptop.kill();
-            laptop.leaseSeconds = 20;
+            laptop.config.put("lease_ttl_s", 20);
             laptop.start();
             String name = newName();
             SerialLog log = startGuest(name);
@@ -474,7 +399,7 @@ public class CheckpointIT {
         String name = newName();
         SerialLog log = startGuest(name);
         handheld.kill(); // this scenario recovers by hand
-        handheld = new Agent(handheldId, hostB, dir.resolve("handheld-manual"), "manual", "");
+        handheld = agent(handheldId, b, dir.resolve("handheld-manual"), "manual", "");
         agentCable.close();
         agentCable = new Cable(handheld.channels.port());
         laptop.service.enable(new CheckpointSettings(name, hostA, backupAddress(), Duration.ofHours(1),
@@ -829,79 +754,5 @@ public class CheckpointIT {
     /** kill -9 of the guest's QEMU, by the pid libvirt wrote for it on host A. */
     private void kill9(String domain) throws Exception {
         CheckpointFixtures.kill9(testbed, hostA, domain);
-    }
-
-    private static CheckpointConfig config(Path root, String host, String failover, int leaseSeconds) {
-        return new CheckpointConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return CheckpointConfig.class;
-            }
-
-            @Override
-            public String store_dir() {
-                return root.resolve("store").toString();
-            }
-
-            @Override
-            public String work_dir() {
-                return root.resolve("work").toString();
-            }
-
-            @Override
-            public String qemu_img() {
-                return "qemu-img";
-            }
-
-            @Override
-            public String recovery_host() {
-                return host;
-            }
-
-            @Override
-            public long heartbeat_interval_ms() {
-                return 500;
-            }
-
-            @Override
-            public long failure_timeout_ms() {
-                return 3000;
-            }
-
-            @Override
-            public int lease_ttl_s() {
-                return leaseSeconds;
-            }
-
-            @Override
-            public String failover() {
-                return failover;
-            }
-
-            @Override
-            public String itcenter_unreachable() {
-                return "safety";
-            }
-
-            @Override
-            public String fence() {
-                return "watchdog";
-            }
-
-            @Override
-            public String virsh() {
-                return "virsh";
-            }
-
-            @Override
-            public String qemu_pid_dir() {
-                return Testbed.load().work().resolve("hosts").resolve(host).resolve("run/qemu").toString(); // the host's libvirtd writes it in its own mount namespace
-            }
-
-            @Override
-            public long max_checkpoint_bytes() {
-                return 1L << 32;
-            }
-        };
     }
 }

@@ -8,7 +8,6 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,18 +40,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.ferry.api.channel.AgentAddress;
-import io.ferry.api.channel.ChannelHandler;
 import io.ferry.api.checkpoint.CheckpointRecord;
 import io.ferry.api.checkpoint.CheckpointSettings;
 import io.ferry.api.checkpoint.Compression;
 import io.ferry.api.checkpoint.RecoveryResult;
 import io.ferry.api.hypervisor.DomainState;
-import io.ferry.api.itcenter.ItCenterLink;
-import io.ferry.channel.internal.TlsAgentChannels;
-import io.ferry.channel.testing.TestChannels;
-import io.ferry.itests.checkpoint.CheckpointFixtures.MapSeal;
-import io.ferry.checkpoint.internal.CheckpointConfig;
-import io.ferry.checkpoint.internal.CheckpointService;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
 import io.ferry.itests.SerialLog;
 import io.ferry.itests.Testbed;
@@ -103,44 +95,19 @@ public class ItCenterRestartCampaignIT {
     private final Random random = new Random(SEED);
     private LibvirtHypervisor a;
     private LibvirtHypervisor b;
-    private Agent laptop;
-    private Agent handheld;
+    private CheckpointAgent laptop;
+    private CheckpointAgent handheld;
     private final List<String> names = new ArrayList<>();
     private Path dir;
 
-    /** One agent in this JVM: channels, seal storage, the real IT-center link, checkpoint service. */
-    private final class Agent {
-        final ItCenterDistribution.Agent identity;
-        final String host;
-        final Path home;
-        final String failover;
-        final MapSeal seal = new MapSeal();
-        TlsAgentChannels channels;
-        ItCenterLink link;
-        CheckpointService service;
-        boolean dead;
-
-        Agent(ItCenterDistribution.Agent identity, String host, Path home, String failover) throws Exception {
-            this.identity = identity;
-            this.host = host;
-            this.home = home;
-            this.failover = failover;
-            channels = TestChannels.start(identity.credentials());
-            link = ItCenterDistribution.link(identity, seal, null);
-            LibvirtHypervisor h = host.equals(hostA) ? a : b;
-            service = new CheckpointService(config(home, host, failover), channels, seal,
-                    x -> x.equals(host) ? h : null, () -> link);
-            channels.addHandler(service, Map.of(ChannelHandler.PURPOSE, CheckpointService.PURPOSE));
-        }
-
-        /** As kill -9 of the agent process: its threads stop and its connections break. */
-        void kill() throws IOException {
-            if (!dead) {
-                dead = true;
-                service.close();
-                channels.close();
-            }
-        }
+    /**
+     * An agent of this JVM with a 4 s lease and no fencing watchdog: the campaign checks the agents' own lease
+     * handling, and kills QEMU itself.
+     */
+    private static CheckpointAgent agent(ItCenterDistribution.Agent identity, LibvirtHypervisor host, Path home,
+            String failover) throws Exception {
+        return CheckpointAgent.enrolled(identity, host, home, null,
+                Map.of("failover", failover, "lease_ttl_s", 4, "fence", "none"));
     }
 
     @BeforeClass
@@ -163,47 +130,20 @@ public class ItCenterRestartCampaignIT {
         a = TestbedHypervisors.connect(hostA, testbed.hostUri(hostA));
         b = TestbedHypervisors.connect(hostB, testbed.hostUri(hostB));
         dir = Files.createDirectories(testbed.work().resolve("vms").resolve("rc-agents-" + System.nanoTime()));
-        laptop = new Agent(laptopId, hostA, dir.resolve("laptop"), "manual");
-        handheld = new Agent(handheldId, hostB, dir.resolve("handheld"), "automatic");
+        laptop = agent(laptopId, a, dir.resolve("laptop"), "manual");
+        handheld = agent(handheldId, b, dir.resolve("handheld"), "automatic");
     }
 
     @After
     public void tearDown() throws IOException {
-        for (LibvirtHypervisor h : new LibvirtHypervisor[] {a, b}) {
-            for (String name : names) {
-                try {
-                    if (h.exists(name)) {
-                        if (h.domain(name).state().isActive()) {
-                            h.stop(name, true);
-                        }
-                        if (h.domain(name).persistent()) {
-                            h.undefine(name);
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    System.err.println("cleanup on " + h.hostName() + ": " + e.getMessage());
-                }
-            }
-            h.close();
-        }
-        for (Agent x : new Agent[] {laptop, handheld}) {
+        CheckpointFixtures.removeGuests(names, a, b);
+        for (CheckpointAgent x : new CheckpointAgent[] {laptop, handheld}) {
             if (x != null) {
                 x.kill();
             }
         }
-        if (dir != null && Files.exists(dir)) {
-            try (var files = Files.walk(dir)) {
-                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-        }
-        try (var files = Files.list(testbed.work().resolve("vms"))) {
-            for (Path f : files.filter(f -> names.stream().anyMatch(n -> f.getFileName().toString().startsWith(n)))
-                    .toList()) {
-                Files.deleteIfExists(f);
-            }
-        }
+        CheckpointFixtures.deleteTree(dir);
+        CheckpointFixtures.deleteGuestFiles(testbed, names);
     }
 
     @Test
@@ -235,8 +175,8 @@ public class ItCenterRestartCampaignIT {
 
         // what must survive the restart
         byte[] rootBefore = caRoot();
-        Map<String, byte[]> laptopSealed = laptop.seal.snapshot();
-        Map<String, byte[]> handheldSealed = handheld.seal.snapshot();
+        Map<String, byte[]> laptopSealed = CheckpointFixtures.snapshot(laptop.seal);
+        Map<String, byte[]> handheldSealed = CheckpointFixtures.snapshot(handheld.seal);
         assertArrayEquals("the backup holds the VM's key", laptopSealed.get("checkpoint." + name),
                 handheldSealed.get("checkpoint." + name));
         List<JsonNode> auditBefore = audit(name);
@@ -368,9 +308,9 @@ public class ItCenterRestartCampaignIT {
         assertEquals("disk consistent with memory", 0, log.diskErrors());
 
         // nothing sealed is lost: the surviving agents' secrets, the IT center's root, the certificates
-        assertSealed("handheld", handheldSealed, handheld.seal.snapshot());
+        assertSealed("handheld", handheldSealed, CheckpointFixtures.snapshot(handheld.seal));
         if (kind == Kind.MID_CHECKPOINT) {
-            assertSealed("laptop", laptopSealed, laptop.seal.snapshot());
+            assertSealed("laptop", laptopSealed, CheckpointFixtures.snapshot(laptop.seal));
         }
         assertArrayEquals("the IT center's root", rootBefore, caRoot());
         assertArrayEquals("the root the agents were issued under", laptopId.root().getEncoded(), rootBefore);
@@ -465,7 +405,8 @@ public class ItCenterRestartCampaignIT {
 
     /**
      * The test's own reads of the IT center, over the handheld's link. A freshly restarted IT center can still flap
-     * for a moment after it first answers (its component restarts once when seal storage registers), answering 503
+     * for a moment after it first answers (a path requested while its JAX-RS servlet was being added stays routed to
+     * the 503 servlet until itcenter-tls rebuilds the routes a few seconds later), answering 503
      * "starting or stopping": the test waits that out (bounded) instead of failing on it; the agents' own calls keep
      * their outage rules, which are what the campaign checks.
      */
@@ -518,26 +459,5 @@ public class ItCenterRestartCampaignIT {
 
     private void kill9(String domain) throws Exception {
         CheckpointFixtures.kill9(testbed, hostA, domain);
-    }
-
-    /**
-     * The checkpoint configuration: the values below, every other attribute its declared default (a proxy,
-     * so that attributes added to CheckpointConfig later need no change here).
-     */
-    private static CheckpointConfig config(Path root, String host, String failover) {
-        Map<String, Object> values = Map.of("store_dir", root.resolve("store").toString(), "work_dir",
-                root.resolve("work").toString(), "recovery_host", host, "heartbeat_interval_ms", 500L,
-                "failure_timeout_ms", 3000L, "lease_ttl_s", 4, "failover", failover, "itcenter_unreachable", "safety",
-                // no host watchdog here: the campaign checks the agents' own lease handling, and kills QEMU itself
-                "fence", "none", "max_checkpoint_bytes", 1L << 32);
-        return (CheckpointConfig) Proxy.newProxyInstance(CheckpointConfig.class.getClassLoader(),
-                new Class<?>[] {CheckpointConfig.class}, (proxy, method, args) -> switch (method.getName()) {
-                    case "annotationType" -> CheckpointConfig.class;
-                    case "hashCode" -> System.identityHashCode(proxy);
-                    case "equals" -> proxy == args[0];
-                    case "toString" -> "CheckpointConfig" + values;
-                    default -> values.containsKey(method.getName()) ? values.get(method.getName())
-                            : method.getDefaultValue();
-                });
     }
 }

@@ -38,6 +38,7 @@ import io.ferry.migration.internal.SecureMigrations;
 import io.ferry.policy.internal.NimbusPolicySigner;
 import io.ferry.policy.internal.PolicyServiceConfig;
 import io.ferry.policy.internal.SealedPolicyService;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /**
  * One agent for secure-migration tests and benchmarks outside Karaf: mutual-TLS channels with the

@@ -8,12 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.reflect.Proxy;
-import java.net.URI;
-import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,18 +26,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.ferry.api.channel.AgentAddress;
 import io.ferry.api.channel.AgentChannels;
-import io.ferry.api.channel.Channel;
 import io.ferry.api.checkpoint.CheckpointException;
 import io.ferry.api.checkpoint.CheckpointStatus;
 import io.ferry.api.checkpoint.Compression;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.ItCenterLink;
-import io.ferry.api.seal.Approval;
-import io.ferry.api.seal.ApprovalRequest;
-import io.ferry.api.seal.SealStatus;
-import io.ferry.api.seal.SealStorage;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /**
  * Attacks on the checkpoint stream at the backup that the format alone does not catch (truncation,
@@ -119,7 +109,7 @@ class CheckpointAttackTest {
     private final Map<String, String> leases = new ConcurrentHashMap<>();
     private final List<String> audit = new CopyOnWriteArrayList<>();
     private volatile boolean itCenterDown;
-    private final MemorySeal seal = new MemorySeal();
+    private final MemorySealStorage seal = new MemorySealStorage();
     private final List<CheckpointService> services = new ArrayList<>();
 
     @AfterEach
@@ -153,63 +143,30 @@ class CheckpointAttackTest {
                     });
 
     private CheckpointService backup() throws IOException {
-        CheckpointConfig config = (CheckpointConfig) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {CheckpointConfig.class}, (proxy, m, args) -> switch (m.getName()) {
-                    case "store_dir" -> tmp.resolve("backup-store").toString();
-                    case "work_dir" -> tmp.resolve("backup-work").toString();
-                    case "failover" -> "manual";
-                    case "lease_ttl_s" -> 3; // heartbeats reuse a lease answer for 1 s
-                    case "fence" -> "none";
-                    default -> m.getDefaultValue();
-                });
-        AgentChannels channels = new AgentChannels() {
-            @Override
-            public Channel open(AgentAddress peer, String purpose, Duration timeout) {
-                throw new UnsupportedOperationException("the backup opens no channel here");
+        CheckpointConfig config = FakeAgent.config(Map.of("store_dir", tmp.resolve("backup-store").toString(),
+                "work_dir", tmp.resolve("backup-work").toString(), "failover", "manual",
+                "lease_ttl_s", 3 /* heartbeats reuse a lease answer for 1 s */, "fence", "none"));
+        AgentChannels channels = FakeAgent.channels("backup", peer -> {
+            throw new UnsupportedOperationException("the backup opens no channel here");
+        });
+        ItCenterLink link = FakeAgent.link((method, path, json) -> {
+            if (itCenterDown) {
+                throw new ItCenterException(ItCenterException.Reason.UNAVAILABLE, "connection refused");
             }
-
-            @Override
-            public String agentId() {
-                return "backup";
+            if ("POST".equals(method) && "audit".equals(path)) {
+                audit.add(json);
+                return "{}";
             }
-
-            @Override
-            public int port() {
-                return 0;
-            }
-        };
-        ItCenterLink link = new ItCenterLink() {
-            @Override
-            public URI uri() {
-                return URI.create("https://it.test/");
-            }
-
-            @Override
-            public boolean enrolled() {
-                return true;
-            }
-
-            @Override
-            public String call(String method, String path, String json, Duration timeout) {
-                if (itCenterDown) {
-                    throw new ItCenterException(ItCenterException.Reason.UNAVAILABLE, "connection refused");
+            if ("GET".equals(method) && path.startsWith("leases/")) {
+                String answer = leases.get(path.substring("leases/".length()));
+                if (answer == null) {
+                    throw new ItCenterException(ItCenterException.Reason.NOT_FOUND, "no lease");
                 }
-                if ("POST".equals(method) && "audit".equals(path)) {
-                    audit.add(json);
-                    return "{}";
-                }
-                if ("GET".equals(method) && path.startsWith("leases/")) {
-                    String answer = leases.get(path.substring("leases/".length()));
-                    if (answer == null) {
-                        throw new ItCenterException(ItCenterException.Reason.NOT_FOUND, "no lease");
-                    }
-                    return answer;
-                }
-                itCenterWrites.add(method + " " + path);
-                throw new ItCenterException(ItCenterException.Reason.INVALID, "the backup must not " + method + " "
-                        + path);
+                return answer;
             }
-        };
+            itCenterWrites.add(method + " " + path);
+            throw new ItCenterException(ItCenterException.Reason.INVALID, "the backup must not " + method + " " + path);
+        });
         CheckpointService s = new CheckpointService(config, channels, seal, host -> UNUSED_HOST, () -> link);
         services.add(s);
         return s;
@@ -218,7 +175,7 @@ class CheckpointAttackTest {
     /** One message over a fake channel from {@code peer}; returns what the backup answered. */
     private static DataInputStream send(CheckpointService backup, String peer, byte[] message) throws IOException {
         ByteArrayOutputStream answer = new ByteArrayOutputStream();
-        backup.accept(new FakeChannel(peer, new ByteArrayInputStream(message), answer));
+        backup.accept(new FakeAgent.FakeChannel(peer, new ByteArrayInputStream(message), answer));
         return new DataInputStream(new ByteArrayInputStream(answer.toByteArray()));
     }
 
@@ -492,104 +449,5 @@ class CheckpointAttackTest {
         assertThatThrownBy(() -> backup.recover("vm1", "h", io.ferry.api.checkpoint.RecoveryListener.NONE))
                 .isInstanceOf(CheckpointException.class);
         assertThat(itCenterWrites).containsExactly("POST leases/vm1/transfer");
-    }
-
-    private static final class FakeChannel implements Channel {
-        private final String peer;
-        private final InputStream in;
-        private final OutputStream out;
-
-        FakeChannel(String peer, InputStream in, OutputStream out) {
-            this.peer = peer;
-            this.in = in;
-            this.out = out;
-        }
-
-        @Override
-        public String purpose() {
-            return CheckpointService.PURPOSE;
-        }
-
-        @Override
-        public String peerAgentId() {
-            return peer;
-        }
-
-        @Override
-        public X509Certificate peerCertificate() {
-            return null;
-        }
-
-        @Override
-        public byte[] binding(String label) {
-            return new byte[32];
-        }
-
-        @Override
-        public InputStream input() {
-            return in;
-        }
-
-        @Override
-        public OutputStream output() {
-            return out;
-        }
-
-        @Override
-        public void shutdownOutput() {
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    /** Seal storage in memory: only what the checkpoint service uses. */
-    private static final class MemorySeal implements SealStorage {
-        private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
-
-        @Override
-        public SealStatus status() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<String> list() {
-            return new ArrayList<>(secrets.keySet());
-        }
-
-        @Override
-        public void put(String name, byte[] secret) {
-            secrets.put(name, secret.clone());
-        }
-
-        @Override
-        public byte[] get(String name) {
-            byte[] s = secrets.get(name);
-            if (s == null) {
-                throw new IllegalArgumentException("no secret " + name);
-            }
-            return s.clone();
-        }
-
-        @Override
-        public boolean delete(String name) {
-            return secrets.remove(name) != null;
-        }
-
-        @Override
-        public ApprovalRequest approvalRequest() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void approve(Approval approval) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotate(Approval approvalOrNull) {
-            throw new UnsupportedOperationException();
-        }
     }
 }

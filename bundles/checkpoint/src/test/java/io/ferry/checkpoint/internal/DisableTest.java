@@ -8,14 +8,12 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.lang.reflect.Proxy;
-import java.net.URI;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.ferry.api.channel.AgentAddress;
 import io.ferry.api.channel.AgentChannels;
-import io.ferry.api.channel.Channel;
 import io.ferry.api.checkpoint.CheckpointException;
 import io.ferry.api.checkpoint.CheckpointSettings;
 import io.ferry.api.checkpoint.CheckpointStatus;
@@ -35,6 +32,7 @@ import io.ferry.api.hypervisor.DomainSummary;
 import io.ferry.api.hypervisor.Hypervisor;
 import io.ferry.api.itcenter.ItCenterException;
 import io.ferry.api.itcenter.ItCenterLink;
+import io.ferry.seal.testing.MemorySealStorage;
 
 /**
  * The primary's side of {@code checkpoint:disable}, against a fake IT center and backup: the lease is
@@ -66,16 +64,9 @@ class DisableTest {
     }
 
     private CheckpointService primary() throws IOException {
-        CheckpointConfig config = (CheckpointConfig) Proxy.newProxyInstance(getClass().getClassLoader(),
-                new Class<?>[] {CheckpointConfig.class}, (proxy, m, args) -> switch (m.getName()) {
-                    case "store_dir" -> tmp.resolve("store").toString();
-                    case "work_dir" -> tmp.resolve("work").toString();
-                    case "failover" -> "manual";
-                    case "lease_ttl_s" -> 6; // renewals every 2 s
-                    case "heartbeat_interval_ms" -> 200L;
-                    case "fence" -> "none";
-                    default -> m.getDefaultValue();
-                });
+        CheckpointConfig config = FakeAgent.config(Map.of("store_dir", tmp.resolve("store").toString(), "work_dir",
+                tmp.resolve("work").toString(), "failover", "manual", "lease_ttl_s", 6 /* renewals every 2 s */,
+                "heartbeat_interval_ms", 200L, "fence", "none"));
         Hypervisor host = (Hypervisor) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] {Hypervisor.class}, (proxy, m, args) -> {
                     hostCalls.add(m.getName());
@@ -88,59 +79,33 @@ class DisableTest {
                         default -> throw new UnsupportedOperationException(m.getName()); // no checkpoint here
                     };
                 });
-        AgentChannels channels = new AgentChannels() {
-            @Override
-            public Channel open(AgentAddress peer, String purpose, Duration timeout) {
-                if (backupDown) {
-                    throw new java.io.UncheckedIOException(new IOException("connection refused"));
+        AgentChannels channels = FakeAgent.channels("laptop", peer -> {
+            if (backupDown) {
+                throw new java.io.UncheckedIOException(new IOException("connection refused"));
+            }
+            return new BackupChannel();
+        });
+        ItCenterLink link = FakeAgent.link((method, path, json) -> {
+            if ("audit".equals(path)) {
+                return "{}";
+            }
+            if (itCenterDown) {
+                throw new ItCenterException(ItCenterException.Reason.UNAVAILABLE, "connection refused");
+            }
+            itCenter.add(method + " " + path);
+            if (path.endsWith("/renew")) {
+                renewals.incrementAndGet();
+                if (released) {
+                    throw new ItCenterException(ItCenterException.Reason.CONFLICT, "lease of vm1 released");
                 }
-                return new BackupChannel();
             }
-
-            @Override
-            public String agentId() {
-                return "laptop";
+            if ("DELETE".equals(method)) {
+                released = true;
+                return "{\"vm\":\"vm1\",\"holder\":null,\"epoch\":1,\"expired\":true}";
             }
-
-            @Override
-            public int port() {
-                return 0;
-            }
-        };
-        ItCenterLink link = new ItCenterLink() {
-            @Override
-            public URI uri() {
-                return URI.create("https://it.test/");
-            }
-
-            @Override
-            public boolean enrolled() {
-                return true;
-            }
-
-            @Override
-            public String call(String method, String path, String json, Duration timeout) {
-                if ("audit".equals(path)) {
-                    return "{}";
-                }
-                if (itCenterDown) {
-                    throw new ItCenterException(ItCenterException.Reason.UNAVAILABLE, "connection refused");
-                }
-                itCenter.add(method + " " + path);
-                if (path.endsWith("/renew")) {
-                    renewals.incrementAndGet();
-                    if (released) {
-                        throw new ItCenterException(ItCenterException.Reason.CONFLICT, "lease of vm1 released");
-                    }
-                }
-                if ("DELETE".equals(method)) {
-                    released = true;
-                    return "{\"vm\":\"vm1\",\"holder\":null,\"epoch\":1,\"expired\":true}";
-                }
-                return "{\"vm\":\"vm1\",\"holder\":\"laptop\",\"epoch\":1,\"expired\":false}";
-            }
-        };
-        primary = new CheckpointService(config, channels, new MemorySealForDisable(), h -> "h".equals(h) ? host : null,
+            return "{\"vm\":\"vm1\",\"holder\":\"laptop\",\"epoch\":1,\"expired\":false}";
+        });
+        primary = new CheckpointService(config, channels, new MemorySealStorage(), h -> "h".equals(h) ? host : null,
                 () -> link);
         primary.enable(new CheckpointSettings("vm1", "h", new AgentAddress("handheld", "127.0.0.1", 1),
                 Duration.ofHours(1), Compression.ZSTD, true));
@@ -148,33 +113,17 @@ class DisableTest {
     }
 
     /** The backup's end of one channel: answers KEY with OK and its latest sequence 0, DISABLE with OK. */
-    private final class BackupChannel implements Channel {
-        private final ByteArrayOutputStream written = new ByteArrayOutputStream();
+    private final class BackupChannel extends FakeAgent.FakeChannel {
+        private final ByteArrayOutputStream written;
         private InputStream answer;
 
-        @Override
-        public String purpose() {
-            return CheckpointService.PURPOSE;
+        BackupChannel() {
+            this(new ByteArrayOutputStream());
         }
 
-        @Override
-        public String peerAgentId() {
-            return "handheld";
-        }
-
-        @Override
-        public X509Certificate peerCertificate() {
-            return null;
-        }
-
-        @Override
-        public byte[] binding(String label) {
-            return new byte[32];
-        }
-
-        @Override
-        public OutputStream output() {
-            return written;
+        private BackupChannel(ByteArrayOutputStream written) {
+            super("handheld", null, written);
+            this.written = written;
         }
 
         @Override
@@ -202,14 +151,6 @@ class DisableTest {
                 d.close();
             }
             return answer;
-        }
-
-        @Override
-        public void shutdownOutput() {
-        }
-
-        @Override
-        public void close() {
         }
     }
 
@@ -260,50 +201,5 @@ class DisableTest {
         Thread.sleep(2500);
         assertThat(renewals.get()).isGreaterThan(before);
         assertThat(itCenter).noneMatch(c -> c.startsWith("DELETE"));
-    }
-
-    /** Seal storage in memory. */
-    private static final class MemorySealForDisable implements io.ferry.api.seal.SealStorage {
-        private final java.util.Map<String, byte[]> secrets = new java.util.concurrent.ConcurrentHashMap<>();
-
-        @Override
-        public io.ferry.api.seal.SealStatus status() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<String> list() {
-            return new java.util.ArrayList<>(secrets.keySet());
-        }
-
-        @Override
-        public void put(String name, byte[] secret) {
-            secrets.put(name, secret.clone());
-        }
-
-        @Override
-        public byte[] get(String name) {
-            return secrets.get(name).clone();
-        }
-
-        @Override
-        public boolean delete(String name) {
-            return secrets.remove(name) != null;
-        }
-
-        @Override
-        public io.ferry.api.seal.ApprovalRequest approvalRequest() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void approve(io.ferry.api.seal.Approval approval) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void rotate(io.ferry.api.seal.Approval approvalOrNull) {
-            throw new UnsupportedOperationException();
-        }
     }
 }

@@ -3,7 +3,6 @@ package io.ferry.checkpoint.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,26 +19,13 @@ class LeaseClientTest {
     private final List<String> calls = new ArrayList<>();
 
     private ItCenterLink answering(String body, RuntimeException failure) {
-        return new ItCenterLink() {
-            @Override
-            public URI uri() {
-                return URI.create("https://it.test/");
+        return FakeAgent.link((method, path, json) -> {
+            calls.add(method + " " + path + " " + json);
+            if (failure != null) {
+                throw failure;
             }
-
-            @Override
-            public boolean enrolled() {
-                return true;
-            }
-
-            @Override
-            public String call(String method, String path, String json, Duration timeout) {
-                calls.add(method + " " + path + " " + json);
-                if (failure != null) {
-                    throw failure;
-                }
-                return body;
-            }
-        };
+            return body;
+        });
     }
 
     @Test
