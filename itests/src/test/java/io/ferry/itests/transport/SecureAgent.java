@@ -13,6 +13,11 @@ import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import io.ferry.api.attestation.PeerAttestation;
 import io.ferry.api.attestation.SecurityLevels;
@@ -63,6 +68,14 @@ public final class SecureAgent implements Environment, AutoCloseable {
     final HypervisorProtection protection;
     /** How long the last integrity check took (benchmarks: it runs alongside the channel and attestation). */
     public volatile long lastCheckNanos = -1;
+    /** Reads guest memory ahead while protection hashes; runs protection's periodic rounds when started. */
+    private final ExecutorService protectionReader = Executors
+            .newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "protection-read");
+                t.setDaemon(true);
+                return t;
+            });
+    private volatile ScheduledExecutorService protectionRounds;
     final LibvirtHypervisor hypervisor;
     public final MigrationEngine engine;
     final LibvirtTunnelHandler tunnel;
@@ -97,18 +110,28 @@ public final class SecureAgent implements Environment, AutoCloseable {
         this.protector = new Protector(new Protector.Settings(ProtectionAction.REFUSE_MIGRATION, false, true, List.of(),
                 List.of(), Duration.ofSeconds(1)), h -> host.equals(h) ? hypervisor : null, () -> List.of(hypervisor),
                 enrolled::link, () -> null, new BaselineFile(state.resolve("protection-baselines.json")), Runnable::run,
-                Clock.systemUTC(), 100);
-        this.protection = (h, vm) -> {
-            long t0 = System.nanoTime();
-            try {
-                return protector.check(h, vm);
-            } finally {
-                lastCheckNanos = System.nanoTime() - t0;
+                protectionReader, Clock.systemUTC(), 100);
+        this.protection = new HypervisorProtection() {
+            @Override
+            public IntegrityCheck check(String h, String vm) {
+                long t0 = System.nanoTime();
+                try {
+                    return protector.check(h, vm);
+                } finally {
+                    lastCheckNanos = System.nanoTime() - t0;
+                }
+            }
+
+            @Override
+            public Optional<IntegrityCheck> latest(String h, String vm) {
+                return protector.latest(h, vm);
             }
         };
+        // -Dferry.protection.max.age.ms: how old a result of protection's rounds the engine relies on (0: none)
         this.engine = new MigrationEngine(new MigrationEngine.Limits(host, Duration.ofSeconds(15),
                 Duration.ofSeconds(120), Duration.ofMillis(300), Duration.ofSeconds(2), true, 50,
-                Duration.ofSeconds(10)), this, state.resolve("migration"));
+                Duration.ofSeconds(10), Duration.ofMillis(Long.getLong("ferry.protection.max.age.ms", 0))), this,
+                state.resolve("migration"));
         URI libvirt = URI.create(hypervisor.uri());
         this.tunnel = engine.tunnelHandler(new InetSocketAddress(libvirt.getHost(), libvirt.getPort()));
         raw.addHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
@@ -126,6 +149,24 @@ public final class SecureAgent implements Environment, AutoCloseable {
     /** This agent's id (the subject of its certificate; what policies name as the device). */
     public String id() {
         return enrolled.id();
+    }
+
+    /** Starts protection's periodic rounds (as its component does every interval.seconds), until close. */
+    public synchronized void startProtectionRounds(Duration interval) {
+        if (protectionRounds == null) {
+            protectionRounds = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "protection-rounds");
+                t.setDaemon(true);
+                return t;
+            });
+            protectionRounds.scheduleWithFixedDelay(() -> {
+                try {
+                    protector.round();
+                } catch (RuntimeException e) {
+                    System.err.println("protection round failed: " + e);
+                }
+            }, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Takes the protection baseline of a VM running on this agent's host, unless it has one. */
@@ -183,6 +224,10 @@ public final class SecureAgent implements Environment, AutoCloseable {
 
     @Override
     public void close() {
+        if (protectionRounds != null) {
+            protectionRounds.shutdownNow();
+        }
+        protectionReader.shutdown();
         engine.close();
         raw.close();
         tunnel.close();

@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param domain     the domain
  * @param status     what the measurement found
  * @param findings   one line per changed region or problem, empty when intact
- * @param measuredAt when it was measured
+ * @param measuredAt when it was measured: for a measurement of guest memory, when the reading began (the
+ *                   oldest byte it vouches for was read then or later)
  */
 public record IntegrityCheck(String domain, Status status, List<String> findings, Instant measuredAt) {
 

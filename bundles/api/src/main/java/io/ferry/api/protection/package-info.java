@@ -4,7 +4,7 @@
  * {@link io.ferry.api.protection.HypervisorProtection}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.ferry.api.protection;
 
 import org.osgi.annotation.bundle.Export;

@@ -31,6 +31,12 @@ public @interface MigrationConfig {
             + "protection service when it is absent (being swapped) before refusing the migration.")
     long protection_wait_ms() default 10_000;
 
+    @AttributeDefinition(name = "Protection result max age (ms)", description = "A migration may rely on hypervisor "
+            + "protection's latest result of the VM (its periodic check) when that check began at most this long before "
+            + "the offer; only when there is none that young does it check the VM now, while the channel and the "
+            + "attestation run. A latest result that found the VM changed refuses the migration. 0: always check now.")
+    long protection_max_age_ms() default 5_000;
+
     @AttributeDefinition(name = "Protection required", description = "Whether a VM may leave only after hypervisor "
             + "protection found it intact. Turn off only on devices without the hypervisor-protection feature.")
     boolean protection_required() default true;

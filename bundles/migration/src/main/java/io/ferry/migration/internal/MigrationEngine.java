@@ -10,6 +10,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -69,6 +70,8 @@ public final class MigrationEngine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(MigrationEngine.class.getName());
     /** How many used session ids the target remembers (each 128 random bits, so no collision by chance). */
     private static final int SESSIONS_REMEMBERED = 100_000;
+    /** In the PROTECTION phase's note when the flow relied on a result of protection's own checks. */
+    public static final String YOUNG_RESULT_NOTE = "hypervisor protection's own check of ";
 
     /** Ends the flow: why, in which phase, and where the VM runs. */
     private static final class Stop extends RuntimeException {
@@ -81,13 +84,27 @@ public final class MigrationEngine implements AutoCloseable {
         }
     }
 
-    /** The limits a flow runs under; from the component's configuration. */
+    /**
+     * The limits a flow runs under; from the component's configuration.
+     *
+     * @param protectionMaxAge how old (from the start of its measurement to the PROTECTION phase) a result of
+     *                         hypervisor protection's own checks may be for the flow to rely on it instead of
+     *                         checking the VM now; zero: always check now
+     */
     public record Limits(String host, Duration control, Duration timeout, Duration maxDowntime, Duration protectionWait,
-            boolean protectionRequired, int historySize, Duration partialGrace) {
+            boolean protectionRequired, int historySize, Duration partialGrace, Duration protectionMaxAge) {
         public static Limits of(MigrationConfig c) {
             return new Limits(c.host(), Duration.ofMillis(c.control_timeout_ms()), Duration.ofSeconds(c.timeout_s()),
                     Duration.ofMillis(c.max_downtime_ms()), Duration.ofMillis(c.protection_wait_ms()),
-                    c.protection_required(), c.history_size(), Duration.ofSeconds(10));
+                    c.protection_required(), c.history_size(), Duration.ofSeconds(10),
+                    Duration.ofMillis(Math.max(0, c.protection_max_age_ms())));
+        }
+
+        /** Always checks the VM now (no protection result of another moment is relied on). */
+        public Limits(String host, Duration control, Duration timeout, Duration maxDowntime, Duration protectionWait,
+                boolean protectionRequired, int historySize, Duration partialGrace) {
+            this(host, control, timeout, maxDowntime, protectionWait, protectionRequired, historySize, partialGrace,
+                    Duration.ZERO);
         }
     }
 
@@ -272,11 +289,22 @@ public final class MigrationEngine implements AutoCloseable {
         }
 
         // The run-time integrity check (PROTECTION below) reads the guest's protected memory through libvirt
-        // and takes longer than the channel and the attestation together: it starts now and runs alongside
-        // them. The flow waits for its result before the handover, so a VM found changed is still refused
-        // before the target hears of it and before any VM byte moves.
-        CompletableFuture<IntegrityCheck> earlyCheck = limits.protectionRequired()
-                ? startIntegrityCheck(hv.hostName(), r.vm()) : null;
+        // and takes longer than the channel and the attestation together. Hypervisor protection checks every
+        // protected VM periodically anyway: a result of its own that will still be young enough at the handover
+        // (at most half of protection.max.age.ms old now) is relied on, and a changed one refuses right here.
+        // Otherwise a check starts now and runs alongside the channel and the attestation. Either way the flow
+        // has its result before the handover, so a VM found changed is refused before the target hears of it
+        // and before any VM byte moves.
+        CompletableFuture<IntegrityCheck> earlyCheck = null;
+        if (limits.protectionRequired()) {
+            IntegrityCheck young = youngIntegrityResult(hv.hostName(), r.vm(), limits.protectionMaxAge());
+            if (young != null && !young.intact()) {
+                throw notIntact(r.vm(), young);
+            }
+            if (young == null || age(young).compareTo(limits.protectionMaxAge().dividedBy(2)) > 0) {
+                earlyCheck = startIntegrityCheck(hv.hostName(), r.vm());
+            }
+        }
 
         // CHANNEL
         f.phase(Phase.CHANNEL, "opening a channel to " + r.target());
@@ -320,14 +348,27 @@ public final class MigrationEngine implements AutoCloseable {
         // PROTECTION: the VM's run-time integrity, just before it leaves
         if (limits.protectionRequired()) {
             f.phase(Phase.PROTECTION, "checking " + r.vm() + "'s integrity");
-            IntegrityCheck check = awaitIntegrityCheck(f, earlyCheck);
-            if (check == null) { // no protection service when the flow began, or it failed: ask (and wait) now
+            IntegrityCheck check = null;
+            if (earlyCheck == null) { // a young result was there at the start: is one still (the newest) young enough?
+                check = youngIntegrityResult(hv.hostName(), r.vm(), limits.protectionMaxAge());
+                if (check != null) {
+                    f.phase(Phase.PROTECTION, r.vm() + "'s integrity: " + YOUNG_RESULT_NOTE + age(check).toMillis()
+                            + " ms ago found it " + check.status().name().toLowerCase().replace('_', ' '));
+                }
+            }
+            if (check == null) {
+                check = awaitIntegrityCheck(f, earlyCheck);
+            }
+            if (check == null) { // no protection service, none young enough, or the early check failed: ask now
                 check = integrity(f, hv.hostName(), r.vm());
             }
             if (!check.intact()) {
-                throw new Stop(Cause.PROTECTION, r.vm() + "'s run-time integrity check did not find it intact ("
-                        + check.status().name().toLowerCase().replace('_', ' ') + ")"
-                        + (check.findings().isEmpty() ? "" : ": " + String.join("; ", check.findings())));
+                throw notIntact(r.vm(), check);
+            }
+            // a periodic check that began after ours and found the VM changed is newer than our result
+            IntegrityCheck newest = youngIntegrityResult(hv.hostName(), r.vm(), limits.protectionMaxAge());
+            if (newest != null && !newest.intact()) {
+                throw notIntact(r.vm(), newest);
             }
         }
 
@@ -427,6 +468,48 @@ public final class MigrationEngine implements AutoCloseable {
             LOG.warning("migration " + f.id + ": the stopped copy of " + r.vm() + " stays defined on "
                     + hv.hostName() + ": " + e.getMessage());
         }
+    }
+
+    private static Stop notIntact(String vm, IntegrityCheck check) {
+        return new Stop(Cause.PROTECTION, vm + "'s run-time integrity check did not find it intact ("
+                + check.status().name().toLowerCase().replace('_', ' ') + ")"
+                + (check.findings().isEmpty() ? "" : ": " + String.join("; ", check.findings())));
+    }
+
+    /**
+     * Hypervisor protection's newest result of the VM if it is INTACT or CHANGED and its measurement began at
+     * most {@code maxAge} ago; null when there is none that young, the bound is zero, the service is absent or
+     * being swapped (then the flow checks the VM now, waiting for the successor if need be).
+     */
+    private IntegrityCheck youngIntegrityResult(String host, String vm, Duration maxAge) {
+        if (maxAge.isZero() || maxAge.isNegative()) {
+            return null;
+        }
+        HypervisorProtection protection = env.protection();
+        if (protection == null) {
+            return null;
+        }
+        Optional<IntegrityCheck> latest;
+        try {
+            latest = protection.latest(host, vm);
+        } catch (RuntimeException e) { // swapped away during the call
+            LOG.fine("no latest integrity result of " + vm + ": " + e);
+            return null;
+        }
+        if (latest == null || latest.isEmpty() || !latest.get().domain().equals(vm)) {
+            return null;
+        }
+        IntegrityCheck c = latest.get();
+        if (c.status() != IntegrityCheck.Status.INTACT && c.status() != IntegrityCheck.Status.CHANGED) {
+            return null; // not measured (unavailable, no baseline): ask now
+        }
+        Duration age = age(c);
+        return !age.isNegative() && age.compareTo(maxAge) <= 0 ? c : null;
+    }
+
+    /** How long ago the result's measurement began. */
+    private static Duration age(IntegrityCheck c) {
+        return Duration.between(c.measuredAt(), Instant.now());
     }
 
     /**

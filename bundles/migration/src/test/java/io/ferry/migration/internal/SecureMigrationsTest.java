@@ -104,6 +104,11 @@ class SecureMigrationsTest {
             }
 
             @Override
+            public long protection_max_age_ms() {
+                return 5_000;
+            }
+
+            @Override
             public boolean protection_required() {
                 return true;
             }

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,6 +59,8 @@ public final class ProtectionService implements HypervisorProtection, Protection
     private final ProtectionConfig config;
     private final ScheduledExecutorService rounds;
     private final ExecutorService audits;
+    /** Reads the next chunk of guest memory while a check hashes the current one. */
+    private final ExecutorService reader;
     private final Protector protector;
     /**
      * Calls in progress, and whether the component is stopping. A hot update replaces this bundle's
@@ -92,11 +95,13 @@ public final class ProtectionService implements HypervisorProtection, Protection
             file = file.replace("${karaf.data}", System.getProperty("karaf.data", "data"));
         }
         this.audits = Executors.newSingleThreadExecutor(r -> thread(r, "ferry-protection-audit"));
+        this.reader = Executors.newCachedThreadPool(r -> thread(r, "ferry-protection-read"));
         this.protector = new Protector(
                 new Protector.Settings(config.action(), config.baseline_auto(), config.kernel_text(),
-                        RegionSpec.parseAll(config.regions()), List.of(config.binaries()), interval),
+                        RegionSpec.parseAll(config.regions()), List.of(config.binaries()), interval,
+                        Duration.ofSeconds(Math.max(0, config.binaries_interval_seconds()))),
                 hypervisors::get, () -> List.copyOf(hypervisors.values()), () -> link, () -> measurer,
-                new BaselineFile(file.isEmpty() ? null : Path.of(file)), audits, Clock.systemUTC(),
+                new BaselineFile(file.isEmpty() ? null : Path.of(file)), audits, reader, Clock.systemUTC(),
                 config.alerts_kept());
         this.rounds = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "ferry-protection"));
         if (!interval.isZero()) {
@@ -181,6 +186,7 @@ public final class ProtectionService implements HypervisorProtection, Protection
             }
         }
         rounds.shutdownNow();
+        reader.shutdown();
         audits.shutdown();
         try {
             rounds.awaitTermination(5, TimeUnit.SECONDS);
@@ -196,6 +202,16 @@ public final class ProtectionService implements HypervisorProtection, Protection
         enter();
         try {
             return protector.check(host, domain);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override
+    public Optional<IntegrityCheck> latest(String host, String domain) {
+        enter();
+        try {
+            return protector.latest(host, domain);
         } finally {
             exit();
         }

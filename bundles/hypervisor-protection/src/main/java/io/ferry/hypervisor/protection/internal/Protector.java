@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -52,9 +53,20 @@ public final class Protector {
     static final String AUDIT_KIND = "protection.changed";
     static final String AUDIT_COMPONENT_KIND = "protection.component-changed";
 
-    /** Settings from the configuration. */
+    /**
+     * Settings from the configuration.
+     *
+     * @param interval         how often a round checks every protected domain
+     * @param binariesInterval how often a round re-measures the host binaries too (at most every round)
+     */
     public record Settings(ProtectionAction action, boolean autoBaseline, boolean kernelText, List<RegionSpec> regions,
-            List<String> binaries, Duration interval) {
+            List<String> binaries, Duration interval, Duration binariesInterval) {
+
+        /** The host binaries re-measured at every round. */
+        public Settings(ProtectionAction action, boolean autoBaseline, boolean kernelText, List<RegionSpec> regions,
+                List<String> binaries, Duration interval) {
+            this(action, autoBaseline, kernelText, regions, binaries, interval, interval);
+        }
     }
 
     private final Settings settings;
@@ -64,22 +76,38 @@ public final class Protector {
     private final Supplier<Measurer> measurer;
     private final BaselineFile file;
     private final Executor background;
+    /** Reads the next chunk of guest memory while the current one is hashed; null: one after the other. */
+    private final Executor reader;
     private final Clock clock;
     private final Alerts alerts;
 
     private final Map<String, DomainBaseline> baselines = new ConcurrentHashMap<>();
     private final Map<String, IntegrityCheck> lastChecks = new ConcurrentHashMap<>();
+    /** The newest measured result per domain, with the baseline it was compared with (see {@link #latest}). */
+    private final Map<String, Measured> latest = new ConcurrentHashMap<>();
     /** Auto-baseline candidates: taken once, adopted when the next round finds the same. */
     private final Map<String, DomainBaseline> candidates = new ConcurrentHashMap<>();
     /** What was already alerted: one alert per changed baseline, per changed binary digest. */
     private final Set<String> alerted = ConcurrentHashMap.newKeySet();
     private volatile Instant lastRound;
+    /** When a round last re-measured the host binaries. */
+    private Instant lastBinaries;
     /** Set when the component stops: a measurement in progress gives up before its next chunk with it. */
     private volatile RuntimeException abort;
 
     public Protector(Settings settings, Function<String, Hypervisor> hypervisors, Supplier<List<Hypervisor>> allHypervisors,
             Supplier<ItCenterLink> link, Supplier<Measurer> measurer, BaselineFile file, Executor background,
             Clock clock, int alertsKept) {
+        this(settings, hypervisors, allHypervisors, link, measurer, file, background, null, clock, alertsKept);
+    }
+
+    /**
+     * @param reader where the next chunk of guest memory is read while the current one is hashed (null: one after
+     *               the other, on the calling thread)
+     */
+    public Protector(Settings settings, Function<String, Hypervisor> hypervisors, Supplier<List<Hypervisor>> allHypervisors,
+            Supplier<ItCenterLink> link, Supplier<Measurer> measurer, BaselineFile file, Executor background,
+            Executor reader, Clock clock, int alertsKept) {
         this.settings = settings;
         this.hypervisors = hypervisors;
         this.allHypervisors = allHypervisors;
@@ -87,6 +115,7 @@ public final class Protector {
         this.measurer = measurer;
         this.file = file;
         this.background = background;
+        this.reader = reader;
         this.clock = clock;
         this.alerts = new Alerts(alertsKept);
         try {
@@ -140,12 +169,13 @@ public final class Protector {
                     List.of("the baseline is of another domain of that name (uuid " + b.uuid() + ")"), now));
         }
         if (!d.state().isActive()) {
-            return record(host, new IntegrityCheck(domain, Status.UNAVAILABLE, List.of(domain + " is not running"), now));
+            return record(host, b, new IntegrityCheck(domain, Status.UNAVAILABLE, List.of(domain + " is not running"),
+                    now));
         }
         Map<String, String> measured = new LinkedHashMap<>();
         for (RegionBaseline r : b.regions()) {
             try {
-                measured.put(r.region().name(), Memory.measure(hv, domain, r.region(), this::abortIfStopping));
+                measured.put(r.region().name(), Memory.measure(hv, domain, r.region(), this::abortIfStopping, reader));
             } catch (RuntimeException e) {
                 if (e == abort) {
                     throw e;
@@ -153,16 +183,53 @@ public final class Protector {
                 LOG.debug("Cannot measure {} of {}: {}", r.region().name(), domain, e.toString());
             }
         }
-        IntegrityCheck result = Changes.compare(b, measured, clock.instant());
+        // measuredAt is when the reading began: the oldest byte this result vouches for was read then or later
+        IntegrityCheck result = Changes.compare(b, measured, now);
         if (result.status() == Status.CHANGED) {
             changed(hv, host, b, result);
         }
-        return record(host, result);
+        return record(host, b, result);
     }
 
     private IntegrityCheck record(String host, IntegrityCheck c) {
         lastChecks.put(key(host, c.domain()), c);
         return c;
+    }
+
+    /** A result measured against a baseline: what {@link #latest} hands out while that baseline holds. */
+    private record Measured(IntegrityCheck check, DomainBaseline baseline) {
+    }
+
+    private IntegrityCheck record(String host, DomainBaseline b, IntegrityCheck c) {
+        // the newest measurement wins: a check that began earlier but ended later does not replace it
+        latest.merge(key(host, c.domain()), new Measured(c, b),
+                (old, now) -> now.check().measuredAt().isBefore(old.check().measuredAt()) ? old : now);
+        return record(host, c);
+    }
+
+    /**
+     * The newest result measured for the domain (by a round or a call of {@link #check}), measuring nothing: empty
+     * when there is none, when the baseline it was compared with is no longer the domain's baseline, or when the
+     * domain of that name now has another UUID than that baseline (one libvirt call).
+     */
+    public Optional<IntegrityCheck> latest(String host, String domain) {
+        String k = key(host, domain);
+        Measured m = latest.get(k);
+        if (m == null || baselines.get(k) != m.baseline()) {
+            return Optional.empty();
+        }
+        Hypervisor hv = hypervisors.apply(host);
+        if (hv == null) {
+            return Optional.empty();
+        }
+        try {
+            if (!hv.domain(domain).uuid().equals(m.baseline().uuid())) {
+                return Optional.empty();
+            }
+        } catch (HypervisorException e) {
+            return Optional.empty();
+        }
+        return Optional.of(m.check());
     }
 
     private void changed(Hypervisor hv, String host, DomainBaseline b, IntegrityCheck result) {
@@ -221,7 +288,7 @@ public final class Protector {
         String uuid = hv.domain(domain).uuid();
         List<RegionBaseline> regions = new ArrayList<>();
         for (ProtectedRegion r : Memory.locate(hv, domain, settings.kernelText(), settings.regions())) {
-            regions.add(new RegionBaseline(r, Memory.measure(hv, domain, r, this::abortIfStopping)));
+            regions.add(new RegionBaseline(r, Memory.measure(hv, domain, r, this::abortIfStopping, reader)));
         }
         if (regions.isEmpty()) {
             throw new IllegalStateException("no region to protect in " + domain
@@ -233,6 +300,7 @@ public final class Protector {
     private void adopt(DomainBaseline b) {
         String k = key(b.host(), b.domain());
         baselines.put(k, b);
+        latest.remove(k); // results against an earlier baseline: latest() hands them out no more anyway
         candidates.remove(k);
         lastChecks.put(k, new IntegrityCheck(b.domain(), Status.INTACT, List.of(), b.takenAt()));
         save();
@@ -309,7 +377,11 @@ public final class Protector {
                 }
             }
         }
-        if (!settings.binaries().isEmpty()) {
+        // the binaries (QEMU's is 18 MiB: about 120 ms of SHA-256 here) need not follow a short interval
+        Instant now = clock.instant();
+        if (!settings.binaries().isEmpty()
+                && (lastBinaries == null || !now.isBefore(lastBinaries.plus(settings.binariesInterval())))) {
+            lastBinaries = now;
             checkComponents();
         }
         lastRound = clock.instant();

@@ -12,14 +12,18 @@ import io.ferry.api.hypervisor.HypervisorException;
 import io.ferry.api.hypervisor.MemoryMode;
 import io.ferry.api.hypervisor.NoSuchDomainException;
 
-/** A host with one guest whose physical memory is an array and whose kernel text sits at 2 MiB. */
+/**
+ * A host with one guest whose physical memory is an array and whose kernel text (4 large pages and 2 small ones,
+ * 8 MiB + 8 KiB: three reads of {@link Memory#CHUNK}) sits at 2 MiB.
+ */
 final class FakeGuest {
 
     static final long TEXT_VA = 0xffffffff9d600000L;
     static final long TEXT_PA = 2L << 20;
-    static final int TEXT_LEN = (2 << 20) + 8192;
+    static final int LARGE_PAGES = 4;
+    static final int TEXT_LEN = LARGE_PAGES * (2 << 20) + 8192;
 
-    final byte[] memory = new byte[8 << 20];
+    final byte[] memory = new byte[16 << 20];
     final List<String> calls = new ArrayList<>();
     volatile String name = "vm";
     volatile String uuid = "11111111-2222-3333-4444-555555555555";
@@ -31,11 +35,14 @@ final class FakeGuest {
     }
 
     String infoTlb() {
-        return String.format("0000000000400000: 000000000c90e000 ----A--U-%n"
-                + "%016x: %016x -GPDA----%n%016x: %016x -G-DA----%n%016x: %016x -G-DA----%n"
-                + "%016x: %016x XG-DA---W%n", TEXT_VA, TEXT_PA, TEXT_VA + (2 << 20), TEXT_PA + (2 << 20),
-                TEXT_VA + (2 << 20) + 4096, TEXT_PA + (2 << 20) + 4096, TEXT_VA + (2 << 20) + 8192,
-                TEXT_PA + (2 << 20) + 8192);
+        StringBuilder tlb = new StringBuilder(String.format("0000000000400000: 000000000c90e000 ----A--U-%n"));
+        for (int i = 0; i < LARGE_PAGES; i++) {
+            tlb.append(String.format("%016x: %016x -GPDA----%n", TEXT_VA + i * (2L << 20), TEXT_PA + i * (2L << 20)));
+        }
+        long small = LARGE_PAGES * (2L << 20);
+        return tlb.append(String.format("%016x: %016x -G-DA----%n%016x: %016x -G-DA----%n%016x: %016x XG-DA---W%n",
+                TEXT_VA + small, TEXT_PA + small, TEXT_VA + small + 4096, TEXT_PA + small + 4096,
+                TEXT_VA + small + 8192, TEXT_PA + small + 8192)).toString();
     }
 
     Hypervisor hypervisor(String host) {

@@ -42,6 +42,7 @@ class ProtectionServiceTest {
                     case "regions", "binaries" -> new String[0];
                     case "baseline_file" -> dir.resolve("b.json").toString();
                     case "alerts_kept" -> 10;
+                    case "binaries_interval_seconds" -> 30;
                     default -> null;
                 });
         return new ProtectionService(context, config);

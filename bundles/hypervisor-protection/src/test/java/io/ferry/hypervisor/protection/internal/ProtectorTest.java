@@ -234,6 +234,160 @@ class ProtectorTest {
                 .satisfies(a -> assertThat(a.kind()).isEqualTo(ProtectionAlert.Kind.COMPONENT_CHANGED));
     }
 
+    /** A clock the test moves; a peek of guest memory moves it by 10 s (a slow read). */
+    private static final class SlowReadClock extends Clock {
+        volatile Instant now = Instant.parse("2026-11-28T00:00:00Z");
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    @Test
+    void latestIsTheNewestMeasuredResultDatedWhenItsReadingBeganAndOnlyWhileItsBaselineAndDomainHold() {
+        SlowReadClock clock = new SlowReadClock();
+        Hypervisor slow = (Hypervisor) java.lang.reflect.Proxy.newProxyInstance(Hypervisor.class.getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, (proxy, m, a) -> {
+                    if (m.getName().equals("peekMemory")) {
+                        clock.now = clock.now.plusSeconds(10);
+                    }
+                    try {
+                        return m.invoke(hv, a);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        Protector p = new Protector(new Protector.Settings(ProtectionAction.REFUSE_MIGRATION, false, true, List.of(),
+                List.of(), Duration.ofSeconds(1)), h -> "a".equals(h) ? slow : null, () -> List.of(slow), link::get,
+                measurer::get, new BaselineFile(dir.resolve("p/baselines.json")), Runnable::run,
+                java.util.concurrent.ForkJoinPool.commonPool(), clock, 10);
+        assertThat(p.latest("a", "vm")).isEmpty(); // no baseline
+        p.baseline("a", "vm");
+        assertThat(p.latest("a", "vm")).as("a baseline is no check").isEmpty();
+
+        Instant began = clock.now;
+        IntegrityCheck c = p.check("a", "vm");
+        assertThat(c.status()).isEqualTo(Status.INTACT);
+        assertThat(clock.now).isEqualTo(began.plusSeconds(30)); // three reads of 4 MiB
+        assertThat(c.measuredAt()).as("when the reading began, not when it ended").isEqualTo(began);
+        assertThat(p.latest("a", "vm")).contains(c);
+        assertThat(p.latest("b", "vm")).isEmpty();
+        assertThat(p.latest("a", "other")).isEmpty();
+
+        guest.memory[(int) FakeGuest.TEXT_PA + FakeGuest.TEXT_LEN - 1] ^= 1; // in the last chunk
+        IntegrityCheck changed = p.check("a", "vm");
+        assertThat(changed.status()).isEqualTo(Status.CHANGED);
+        assertThat(p.latest("a", "vm")).contains(changed);
+
+        // the domain of that name is another one now: nothing is vouched for
+        guest.uuid = "99999999-2222-3333-4444-555555555555";
+        assertThat(p.latest("a", "vm")).isEmpty();
+        guest.uuid = "11111111-2222-3333-4444-555555555555";
+        guest.name = "gone";
+        assertThat(p.latest("a", "vm")).isEmpty();
+        guest.name = "vm";
+        assertThat(p.latest("a", "vm")).contains(changed);
+
+        // a new baseline: results against the earlier one are not handed out
+        p.baseline("a", "vm");
+        assertThat(p.latest("a", "vm")).isEmpty();
+        assertThat(p.check("a", "vm").status()).isEqualTo(Status.INTACT);
+        assertThat(p.latest("a", "vm")).hasValueSatisfying(l -> assertThat(l.intact()).isTrue());
+
+        // a stopped guest's result is the newest one, and it is not intact
+        guest.state = DomainState.SHUTOFF;
+        p.check("a", "vm");
+        assertThat(p.latest("a", "vm")).hasValueSatisfying(l -> assertThat(l.status()).isEqualTo(Status.UNAVAILABLE));
+
+        // a new provider instance (a hot update) has no results of its own yet
+        Protector successor = protector(ProtectionAction.REFUSE_MIGRATION);
+        assertThat(successor.baselines()).hasSize(1);
+        assertThat(successor.latest("a", "vm")).isEmpty();
+    }
+
+    @Test
+    void roundsCheckDomainsAtEveryRoundAndTheBinariesOnlyAtTheirOwnInterval() throws Exception {
+        Path qemu = Files.writeString(dir.resolve("qemu-system-x86_64"), "qemu v1");
+        java.util.concurrent.atomic.AtomicInteger logReads = new java.util.concurrent.atomic.AtomicInteger();
+        measurer.set(new Measurer() {
+            @Override
+            public List<MeasurementEntry> measureAll() {
+                return List.of();
+            }
+
+            @Override
+            public List<MeasurementEntry> log() {
+                logReads.incrementAndGet();
+                return List.of();
+            }
+
+            @Override
+            public MeasurementStatus status() {
+                return null;
+            }
+        });
+        SlowReadClock clock = new SlowReadClock();
+        Protector p = new Protector(new Protector.Settings(ProtectionAction.REFUSE_MIGRATION, false, true, List.of(),
+                List.of(qemu.toString()), Duration.ofSeconds(2), Duration.ofSeconds(30)), h -> "a".equals(h) ? hv : null,
+                () -> List.of(hv), link::get, measurer::get, new BaselineFile(dir.resolve("p/baselines.json")),
+                Runnable::run, clock, 10);
+        p.baseline("a", "vm");
+        for (int i = 0; i < 15; i++) { // 30 s of rounds every 2 s
+            Instant before = clock.now;
+            p.round();
+            assertThat(p.latest("a", "vm")).hasValueSatisfying(l -> assertThat(l.measuredAt()).isEqualTo(before));
+            clock.now = clock.now.plusSeconds(2);
+        }
+        assertThat(logReads.get()).isEqualTo(1);
+        p.round();
+        assertThat(logReads.get()).isEqualTo(2);
+    }
+
+    @Test
+    void readingAheadGivesTheSameDigestAndAFailureEndsOnlyAfterTheReadInProgress() throws Exception {
+        var region = new io.ferry.api.protection.ProtectedRegion("kernel-text", FakeGuest.TEXT_VA, FakeGuest.TEXT_PA,
+                FakeGuest.TEXT_LEN, "test");
+        for (int i = 0; i < FakeGuest.TEXT_LEN; i++) {
+            guest.memory[(int) FakeGuest.TEXT_PA + i] = (byte) (i * 31 + i / 4096);
+        }
+        java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            String oneAfterTheOther = Memory.measure(hv, "vm", region);
+            assertThat(Memory.measure(hv, "vm", region, () -> { }, reader)).isEqualTo(oneAfterTheOther);
+            var sha = Memory.sha256();
+            sha.update(guest.memory, (int) FakeGuest.TEXT_PA, FakeGuest.TEXT_LEN);
+            assertThat(oneAfterTheOther).isEqualTo(java.util.HexFormat.of().formatHex(sha.digest()));
+
+            // the component stops before the second read: the same exception object comes out (callers compare it)
+            IllegalStateException stopping = new IllegalStateException("stopping");
+            java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+            assertThatThrownBy(() -> Memory.measure(hv, "vm", region, () -> {
+                if (reads.incrementAndGet() > 1) {
+                    throw stopping;
+                }
+            }, reader)).isSameAs(stopping);
+            assertThat(reads.get()).isEqualTo(2);
+
+            // a failing read ends the measurement with its exception
+            guest.failPeek = true;
+            assertThatThrownBy(() -> Memory.measure(hv, "vm", region, () -> { }, reader))
+                    .isInstanceOf(io.ferry.api.hypervisor.HypervisorException.class);
+        } finally {
+            reader.shutdownNow();
+        }
+    }
+
     @Test
     void alertsKeepTheNewestOnes() {
         Alerts a = new Alerts(3);
