@@ -59,7 +59,8 @@ public class EnrolmentIT extends FerryTestSupport {
         awaitService(AgentEnrolment.class);
         assertContains("Enrolled:     no", adminCommand("agent:status"));
 
-        String invite = adminCommand("itcenter:invite -o alice -g home ita-agent");
+        // the IT center's components may still restart once seal storage has its approval (adminCommandWhenUp)
+        String invite = adminCommandWhenUp("itcenter:invite -o alice -g home ita-agent");
         String token = group(invite, "token:\\s+(\\S+)");
         String root = group(invite, "IT center root:\\s+([0-9a-f]{64})");
         assertEquals(sha256Hex(itc().rootCertificate().getEncoded()), root);
