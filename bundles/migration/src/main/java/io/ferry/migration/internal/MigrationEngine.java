@@ -168,6 +168,14 @@ public final class MigrationEngine implements AutoCloseable {
         }
         timer.shutdownNow();
         workers.shutdownNow();
+        // A flight ending now still records its outcome in the state folder; a restarted engine owns that folder
+        // next, so this one's threads get a bounded moment to finish their writes before close returns.
+        try {
+            timer.awaitTermination(5, TimeUnit.SECONDS);
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---------------------------------------------------------------------------------- queries
