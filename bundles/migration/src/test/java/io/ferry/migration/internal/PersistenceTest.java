@@ -88,6 +88,7 @@ class PersistenceTest {
     void aSessionUsedBeforeARestartIsRefusedAfterIt() throws Exception {
         assertThat(offer(SESSION).type()).isEqualTo(Type.ACCEPT);
         assertThat(Files.readString(state.resolve(MigrationStore.SESSIONS))).isEqualTo(SESSION + "\n");
+        awaitHistory(1); // the aborted flight recorded before the restart, not by the old engine afterwards
 
         restartTarget();
 
@@ -96,6 +97,8 @@ class PersistenceTest {
         assertThat(((Reply) again).reason()).contains("was used already");
         // a fresh session is still accepted after the restart
         assertThat(offer("00112233445566778899aabbccddeeff").type()).isEqualTo(Type.ACCEPT);
+        // restored, refused replay, aborted fresh one: all written before the test's folder is deleted
+        awaitHistory(3);
     }
 
     @Test
