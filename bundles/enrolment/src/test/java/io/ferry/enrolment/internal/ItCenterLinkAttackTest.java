@@ -8,13 +8,11 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
@@ -97,16 +95,8 @@ class ItCenterLinkAttackTest {
 
     /** An HTTPS server with the IT center's genuine server certificate, limited to one protocol version. */
     private HttpsServer serverSpeaking(String protocol) throws Exception {
-        KeyPair k = Pki.newTlsKeyPair();
-        X509Certificate cert = ca.server(k);
-        char[] pw = "pw".toCharArray();
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("server", k.getPrivate(), pw, new X509Certificate[] { cert, ca.root });
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
-        kmf.init(ks, pw);
         SSLContext ctx = SSLContext.getInstance(protocol);
-        ctx.init(kmf.getKeyManagers(), null, null);
+        ctx.init(ca.serverKeyManagers(), null, null);
         HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setHttpsConfigurator(new HttpsConfigurator(ctx) {
             @Override

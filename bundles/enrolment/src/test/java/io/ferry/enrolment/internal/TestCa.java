@@ -2,12 +2,16 @@ package io.ferry.enrolment.internal;
 
 import java.math.BigInteger;
 import java.security.KeyPair;
+import java.security.KeyStore;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -73,6 +77,18 @@ final class TestCa {
                         new GeneralName(GeneralName.dNSName, "localhost"),
                         new GeneralName(GeneralName.iPAddress, "127.0.0.1") }))
                 .build(signer()));
+    }
+
+    /** The key managers of an HTTPS server holding a fresh key and this CA's server certificate (with the root). */
+    KeyManager[] serverKeyManagers() throws Exception {
+        KeyPair k = Pki.newTlsKeyPair();
+        char[] pw = "pw".toCharArray();
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("server", k.getPrivate(), pw, new X509Certificate[] { server(k), root });
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX");
+        kmf.init(ks, pw);
+        return kmf.getKeyManagers();
     }
 
     X509CRL crl(List<X509Certificate> revoked, Instant thisUpdate, Instant nextUpdate) throws Exception {
