@@ -52,7 +52,7 @@ public final class LibvirtTunnelHandler implements ChannelHandler {
             session = gate.admit(channel);
             if (session == null) {
                 LOG.warning("libvirt migration tunnel from agent " + channel.peerAgentId()
-                        + " refused: no migrate-in from that agent is in progress");
+                        + " refused: no migrate-in from that agent, with that certificate, is in progress");
                 return; // the channel server closes the channel
             }
         }

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -126,8 +127,22 @@ public final class MigrationEngine implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService workers;
     private final MigrationStore store;
-    /** Set when the agent stops: new flows are refused, running ones end as ABORTED. */
+    /**
+     * Set when the agent stops: new flows are refused, running ones end as ABORTED. Written, and read by a
+     * starting flow, under the lock of {@link #flights}: a flow either is in {@code flights} when close() stops
+     * them, or sees {@code closed} and records nothing.
+     */
     private volatile boolean closed;
+    /**
+     * The flows in progress, so that {@link #close} can wait for them: each records its outcome in the state
+     * folder at its end, and none runs on this engine's executors (a migrate-in runs on the channel server's
+     * thread, a migrate-out on its caller's), so awaiting the executors does not cover them. One party per flow
+     * plus the engine's own: close() deregisters the engine's party, and the phaser advances (and terminates)
+     * once the last flow has deregistered; close() waits for that advance, bounded. A Phaser rather than a
+     * counter with a lock and a condition: it counts up and down and waits for zero with a timeout without
+     * hand-written waiting, which a CountDownLatch (fixed count) or a Semaphore (no wait for "none left") cannot.
+     */
+    private final Phaser flows = new Phaser(1);
 
     /** Keeps used sessions and the history in memory only (unit tests). */
     public MigrationEngine(Limits limits, Environment env) {
@@ -160,21 +175,47 @@ public final class MigrationEngine implements AutoCloseable {
         return new LibvirtTunnelHandler(libvirt, gate);
     }
 
+    /**
+     * Stops the engine: new migrations are refused, running ones are stopped (ABORTED), and close returns once
+     * they have recorded their outcome, or after about 5 s for each kind of thread (logged). The libvirt
+     * tunnels ({@link LibvirtTunnelHandler}, {@link TunnelGate}) are not waited for: they write nothing to the
+     * state folder, and stopping a migrate-in closes its tunnels.
+     */
     @Override
     public void close() {
-        closed = true;
-        for (Flight f : flights.values()) {
+        boolean first;
+        List<Flight> running;
+        synchronized (flights) {
+            first = !closed;
+            closed = true;
+            running = List.copyOf(flights.values());
+        }
+        for (Flight f : running) {
             f.stop(Cause.ABORTED, "this agent is stopping");
         }
         timer.shutdownNow();
         workers.shutdownNow();
         // A flight ending now still records its outcome in the state folder; a restarted engine owns that folder
-        // next, so this one's threads get a bounded moment to finish their writes before close returns.
+        // next, so this one's threads, and the channel server's threads running migrate-ins, get a bounded moment
+        // to finish their writes before close returns.
         try {
-            timer.awaitTermination(5, TimeUnit.SECONDS);
-            workers.awaitTermination(5, TimeUnit.SECONDS);
+            awaitEnd("timer", timer.awaitTermination(5, TimeUnit.SECONDS));
+            awaitEnd("worker", workers.awaitTermination(5, TimeUnit.SECONDS));
+            int phase = first ? flows.arriveAndDeregister() : 0; // the engine's party leaves once
+            try {
+                flows.awaitAdvanceInterruptibly(phase, 5, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                awaitEnd("migration", false);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitEnd(String threads, boolean ended) {
+        if (!ended) {
+            LOG.warning("the migration engine closed while " + threads + " threads still run: an outcome they record "
+                    + "may reach the state folder after this engine stopped");
         }
     }
 
@@ -208,10 +249,26 @@ public final class MigrationEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------------------ migrate-out
 
+    /** Runs on the caller's thread: counted in {@link #flows} so that {@link #close} waits for it. */
     public MigrationOutcome migrateOut(MigrationRequest request, ProgressListener listener) {
+        boolean counted = flows.register() >= 0; // negative: closed and no flow left (refused below)
+        try {
+            return runMigrateOut(request, listener);
+        } finally {
+            if (counted) {
+                flows.arriveAndDeregister();
+            }
+        }
+    }
+
+    private MigrationOutcome runMigrateOut(MigrationRequest request, ProgressListener listener) {
         String id = newSession();
         Flight f = new Flight(true, id, request.vm(), request.target().toString(), request.user(), listener);
         synchronized (flights) {
+            if (closed) { // returned, not recorded: the state folder may belong to a restarted engine already
+                return outcome(f, Cause.ABORTED, Phase.POLICY, "this agent is stopping", true,
+                        new long[] { -1, -1, -1, -1, -1 });
+            }
             Flight other = flights.values().stream().filter(o -> o.out && o.vm.equals(request.vm())).findFirst()
                     .orElse(null);
             if (other != null) {
@@ -228,9 +285,6 @@ public final class MigrationEngine implements AutoCloseable {
         MigrationOutcome outcome;
         ScheduledFuture<?> watchdog = null;
         try {
-            if (closed) {
-                throw new Stop(Cause.ABORTED, "this agent is stopping");
-            }
             watchdog = timer.schedule(
                     () -> f.stop(Cause.TIMEOUT, "the migration did not finish within " + seconds(timeout)),
                     timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -597,17 +651,44 @@ public final class MigrationEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------------------- migrate-in
 
-    /** Serves one migrate-in channel; the channel server closes the channel when this returns. */
+    /**
+     * Serves one migrate-in channel; the channel server closes the channel when this returns. Runs on the
+     * channel server's thread: counted in {@link #flows} so that {@link #close} waits for it. One that arrives
+     * after close began is refused at once: its channel is closed and nothing is recorded.
+     */
     public void migrateIn(Channel channel) {
+        boolean counted = flows.register() >= 0; // negative: closed and no flow left (refused below)
+        try {
+            runMigrateIn(channel);
+        } finally {
+            if (counted) {
+                flows.arriveAndDeregister();
+            }
+        }
+    }
+
+    private void runMigrateIn(Channel channel) {
         Flight f = new Flight(false, "in-" + newSession().substring(0, 8), "?", channel.peerAgentId(), "?", null);
         String key = f.id;
         f.channel = channel;
-        flights.put(key, f);
-        ScheduledFuture<?> watchdog = timer.schedule(
-                () -> f.stop(Cause.TIMEOUT, "the migration did not finish within " + seconds(limits.timeout())),
-                limits.timeout().toMillis() + limits.control().toMillis(), TimeUnit.MILLISECONDS);
+        boolean refused;
+        synchronized (flights) {
+            refused = closed;
+            if (!refused) {
+                flights.put(key, f);
+            }
+        }
+        if (refused) { // before attestation: the source sees the channel end; nothing is recorded
+            LOG.info("migrate-in channel from " + f.peer + " refused: this agent is stopping");
+            Flight.closeQuietly(channel);
+            return;
+        }
+        ScheduledFuture<?> watchdog = null;
         MigrationOutcome outcome;
         try {
+            watchdog = timer.schedule(
+                    () -> f.stop(Cause.TIMEOUT, "the migration did not finish within " + seconds(limits.timeout())),
+                    limits.timeout().toMillis() + limits.control().toMillis(), TimeUnit.MILLISECONDS);
             runIn(f, channel);
             outcome = outcome(f, Cause.NONE, Phase.DONE, "migrated in from " + f.peer + "; the VM runs here", false,
                     new long[] { -1, -1, -1, -1, -1 });
@@ -615,12 +696,19 @@ public final class MigrationEngine implements AutoCloseable {
             boolean here = f.transferStarted && removePartial(f);
             outcome = outcome(f, s.cause, f.phase, s.getMessage(), !here, new long[] { -1, -1, -1, -1, -1 });
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "migrate-in " + f.id + " failed unexpectedly", e);
             boolean here = f.transferStarted && removePartial(f);
-            outcome = outcome(f, Cause.INTERNAL, f.phase, "unexpected failure: " + e, !here,
-                    new long[] { -1, -1, -1, -1, -1 });
+            if (closed) { // the agent stopped under the flow (its executors refuse work)
+                outcome = outcome(f, Cause.ABORTED, f.phase, "this agent is stopping", !here,
+                        new long[] { -1, -1, -1, -1, -1 });
+            } else {
+                LOG.log(Level.WARNING, "migrate-in " + f.id + " failed unexpectedly", e);
+                outcome = outcome(f, Cause.INTERNAL, f.phase, "unexpected failure: " + e, !here,
+                        new long[] { -1, -1, -1, -1, -1 });
+            }
         } finally {
-            watchdog.cancel(false);
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
             TunnelGate.Session t = f.tunnels;
             if (t != null) {
                 t.close();
@@ -706,7 +794,7 @@ public final class MigrationEngine implements AutoCloseable {
                         + d.state().name().toLowerCase() + ")");
             }
         }
-        f.tunnels = gate.open(source, offer.session());
+        f.tunnels = gate.open(channel, offer.session());
         f.transferStarted = true;
         step(f, Cause.CHANNEL, "accepting", () -> {
             Wire.write(channel.output(), new Reply(Type.ACCEPT, offer.session(), ""));

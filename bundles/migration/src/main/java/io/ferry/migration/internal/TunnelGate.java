@@ -2,6 +2,7 @@ package io.ferry.migration.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,7 +14,9 @@ import io.ferry.api.channel.Channel;
  * Which agents may open libvirt tunnels to this device now: only the source of a migrate-in that
  * this agent accepted (after attesting it and deciding on the VM's policy), and only until that
  * migration ends. Without the gate, any agent with a certificate could talk to this device's
- * libvirtd. Every tunnel admitted for a session is closed with it, which cuts libvirt's
+ * libvirtd. A tunnel must present the very certificate of the control channel that was attested,
+ * not only the same agent name: another key certified for that name (an older enrolment, say)
+ * was never attested on this migration. Every tunnel admitted for a session is closed with it, which cuts libvirt's
  * connection: an incoming migration cannot finish after its session ended.
  */
 final class TunnelGate {
@@ -22,11 +25,13 @@ final class TunnelGate {
     final class Session implements Closeable {
         final String peer;
         final String id;
+        private final X509Certificate certificate;
         private final List<Closeable> tunnels = new CopyOnWriteArrayList<>();
         private volatile boolean closed;
 
-        private Session(String peer, String id) {
+        private Session(String peer, X509Certificate certificate, String id) {
             this.peer = peer;
+            this.certificate = certificate;
             this.id = id;
         }
 
@@ -51,22 +56,35 @@ final class TunnelGate {
 
     private final Map<String, List<Session>> open = new ConcurrentHashMap<>();
 
-    /** Opens the gate for tunnels from {@code peer} for one migrate-in session. */
-    Session open(String peer, String id) {
-        Session s = new Session(peer, id);
-        open.computeIfAbsent(peer, p -> new CopyOnWriteArrayList<>()).add(s);
+    /**
+     * Opens the gate for one migrate-in session: tunnels from the agent at the other end of
+     * {@code control}, presenting the same certificate.
+     */
+    Session open(Channel control, String id) {
+        Session s = new Session(control.peerAgentId(), control.peerCertificate(), id);
+        open.computeIfAbsent(s.peer, p -> new CopyOnWriteArrayList<>()).add(s);
         return s;
     }
 
-    /** The session a tunnel channel from its peer belongs to, or null when none is open. */
+    /**
+     * The session a tunnel channel belongs to (the newest open one of its peer whose control channel
+     * showed the same certificate), or null when there is none.
+     */
     Session admit(Channel channel) {
         List<Session> sessions = open.get(channel.peerAgentId());
-        if (sessions == null || sessions.isEmpty()) {
+        if (sessions == null) {
             return null;
         }
-        Session s = sessions.get(sessions.size() - 1);
-        s.add(channel);
-        return s;
+        X509Certificate presented = channel.peerCertificate();
+        Session[] snapshot = sessions.toArray(new Session[0]); // sessions end concurrently
+        for (int i = snapshot.length - 1; i >= 0; i--) {
+            Session s = snapshot[i];
+            if (s.certificate.equals(presented)) {
+                s.add(channel);
+                return s;
+            }
+        }
+        return null;
     }
 
     private static void closeQuietly(Closeable c) {

@@ -13,19 +13,12 @@ import static org.mockito.Mockito.timeout;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +26,6 @@ import io.ferry.api.channel.Channel;
 import io.ferry.api.hypervisor.DomainState;
 import io.ferry.api.hypervisor.HypervisorException;
 import io.ferry.api.hypervisor.JobStats;
-import io.ferry.api.hypervisor.MigrationListener;
 import io.ferry.api.hypervisor.MigrationOptions;
 import io.ferry.api.hypervisor.MigrationResult;
 import io.ferry.api.migration.Cause;
@@ -44,54 +36,22 @@ import io.ferry.api.migration.Phase;
 import io.ferry.api.policy.Direction;
 import io.ferry.api.policy.PolicyException;
 import io.ferry.api.protection.IntegrityCheck;
-import io.ferry.channel.testing.TestPki;
 
 /**
  * The migrate-out and migrate-in flows between two agents with real TLS channels and mocked
  * surroundings. Every failure before the target's confirmation must leave the VM running on the
  * source (libvirt's job aborted or never started) and no domain on the target.
  */
-class MigrationFlowTest {
+class MigrationFlowTest extends FlowFixture {
 
-    private TestAgent source;
-    private TestAgent target;
-    private final List<MigrationProgress> progress = new CopyOnWriteArrayList<>();
     private final CountDownLatch aborted = new CountDownLatch(1);
 
     @BeforeEach
     void setUp() throws Exception {
-        TestPki pki = new TestPki("IT center");
-        source = new TestAgent("laptop", pki.agent("laptop"), TestAgent.limits(), DomainState.RUNNING);
-        target = new TestAgent("home", pki.agent("home"), TestAgent.limits(), null);
+        startAgents(TestAgent.limits());
         when(source.hypervisor.abortJob(VM)).thenAnswer(i -> {
             aborted.countDown();
             return true;
-        });
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        source.close();
-        target.close();
-    }
-
-    private MigrationOutcome migrate() {
-        return migrate(MigrationRequest.of(VM, target.address(), "alice"));
-    }
-
-    private MigrationOutcome migrate(MigrationRequest request) {
-        return source.engine.migrateOut(request, progress::add);
-    }
-
-    /** libvirt succeeds: some bytes go through the relay to the target's (fake) libvirtd and come back. */
-    private void libvirtSucceeds() {
-        when(source.hypervisor.migrate(eq(VM), anyString(), any(), any())).thenAnswer(inv -> {
-            roundTripThroughRelay(inv.getArgument(1));
-            MigrationListener l = inv.getArgument(3);
-            l.progress(new JobStats(100, -1, 1000, 500, 500, 2_000_000, 42, 1));
-            source.vmState = DomainState.SHUTOFF; // without UNDEFINE_SOURCE libvirt keeps the stopped definition
-            target.vmState = DomainState.RUNNING;
-            return new MigrationResult(VM, inv.getArgument(1), 150, new JobStats(150, 40, 1000, 1000, 0, 2_000_000, 0, 2));
         });
     }
 
@@ -109,16 +69,6 @@ class MigrationFlowTest {
         });
     }
 
-    private static void roundTripThroughRelay(String libvirtUri) throws Exception {
-        try (Socket s = new Socket("127.0.0.1", URI.create(libvirtUri).getPort())) {
-            OutputStream out = s.getOutputStream();
-            out.write("libvirt rpc".getBytes());
-            out.flush();
-            InputStream in = s.getInputStream();
-            assertThat(new String(in.readNBytes(11))).isEqualTo("libvirt rpc");
-        }
-    }
-
     private void assertVmStayedOnSource(MigrationOutcome o) {
         assertThat(o.succeeded()).isFalse();
         assertThat(o.runsOnSource()).as(o.reason()).isTrue();
@@ -127,20 +77,6 @@ class MigrationFlowTest {
         await(() -> target.vmState == null, "the target removed its partial domain");
         assertThat(source.engine.inFlight()).isEmpty();
         await(() -> target.engine.inFlight().isEmpty(), "the target ended its migrate-in");
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
     }
 
     // ------------------------------------------------------------------------------ success
@@ -492,6 +428,40 @@ class MigrationFlowTest {
         assertThat(o.runsOnSource()).isTrue();
         assertThat(source.engine.inFlight()).isEmpty();
         verify(source.hypervisor, never()).migrate(anyString(), anyString(), any(), any());
+        assertThat(source.engine.history()).as("nothing recorded after close").isEmpty();
+    }
+
+    @Test
+    void closeReturnsOnlyAfterAMigrateOutInProgressRecordedItsOutcome() throws Exception {
+        // the migrate-out runs on its caller's thread, blocked in a step that does not end when the engine stops
+        // its flight (closes its channel)
+        CountDownLatch deciding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        when(source.policy.decide(any())).thenAnswer(i -> {
+            deciding.countDown();
+            release.await(10, TimeUnit.SECONDS);
+            return TestAgent.allow();
+        });
+        java.util.concurrent.atomic.AtomicReference<MigrationOutcome> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread migrating = new Thread(() -> outcome.set(migrate()), "migrating");
+        migrating.start();
+        Thread closing = new Thread(source.engine::close, "closing");
+        try {
+            assertThat(deciding.await(10, TimeUnit.SECONDS)).isTrue();
+            closing.start();
+            closing.join(500);
+            assertThat(closing.isAlive()).as("close waits for the migrate-out in progress").isTrue();
+        } finally {
+            release.countDown();
+        }
+        closing.join(10_000);
+        assertThat(closing.isAlive()).as("close returned").isFalse();
+
+        assertThat(source.engine.history()).as("recorded when close returned").singleElement()
+                .satisfies(o -> assertThat(o.cause()).isEqualTo(Cause.ABORTED));
+        migrating.join(10_000);
+        assertThat(outcome.get()).isEqualTo(source.engine.history().get(0));
+        assertVmStayedOnSource(outcome.get());
     }
 
     @Test

@@ -3,6 +3,14 @@ package io.ferry.migration.internal;
 import static io.ferry.migration.internal.TestAgent.UUID;
 import static io.ferry.migration.internal.TestAgent.VM;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,12 +20,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.ferry.api.attestation.AttestationException;
 import io.ferry.api.channel.AgentCredentials;
 import io.ferry.api.channel.Channel;
 import io.ferry.api.hypervisor.DomainState;
@@ -30,7 +42,10 @@ import io.ferry.migration.internal.Wire.Offer;
 import io.ferry.migration.internal.Wire.Reply;
 import io.ferry.migration.internal.Wire.Type;
 
-/** Used session ids and the history survive an agent restart (the state folder), and the files' edge cases. */
+/**
+ * Used session ids and the history survive an agent restart (the state folder), the files' edge cases, and a closing
+ * engine writes nothing there after close returned.
+ */
 class PersistenceTest {
 
     private static final String SESSION = "fedcba9876543210fedcba9876543210";
@@ -76,6 +91,26 @@ class PersistenceTest {
         }
     }
 
+    /** Offers {@link #SESSION} on a thread of its own; the target may end the channel (then the offer fails). */
+    private Thread offerInBackground() {
+        Thread t = new Thread(() -> {
+            try {
+                offer(SESSION);
+            } catch (Exception expected) {
+                // the target stopped
+            }
+        }, "offering");
+        t.start();
+        return t;
+    }
+
+    /** A migrate-in channel for calling the target's engine directly. */
+    private static Channel channelFromLaptop() {
+        Channel c = mock(Channel.class);
+        when(c.peerAgentId()).thenReturn("laptop");
+        return c;
+    }
+
     private void awaitHistory(int size) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 10_000;
         while (target.engine.history().size() < size) {
@@ -115,6 +150,75 @@ class PersistenceTest {
         awaitHistory(2);
         assertThat(target.engine.history().get(0).cause()).isEqualTo(Cause.TARGET_REFUSED);
         assertThat(target.engine.history().get(1)).isEqualTo(before.get(0));
+    }
+
+    // ------------------------------------------------------------------ closing: nothing written afterwards
+
+    @Test
+    void closeReturnsOnlyAfterAMigrateInInProgressRecordedItsOutcome() throws Exception {
+        // the migrate-in runs on the channel server's thread, blocked in a step that does not end when the engine
+        // stops its flight (closes its channel)
+        CountDownLatch importing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        when(target.policy.importPolicy(anyString(), eq(UUID))).thenAnswer(i -> {
+            importing.countDown();
+            release.await(10, TimeUnit.SECONDS);
+            return TestAgent.signedPolicy();
+        });
+        Thread offering = offerInBackground();
+        Thread closing = new Thread(target.engine::close, "closing");
+        try {
+            assertThat(importing.await(10, TimeUnit.SECONDS)).isTrue();
+            closing.start();
+            closing.join(500);
+            assertThat(closing.isAlive()).as("close waits for the migrate-in in progress").isTrue();
+
+            // one arriving while close waits is refused: its channel closed, nothing read, written or recorded
+            Channel late = channelFromLaptop();
+            assertThatCode(() -> target.engine.migrateIn(late)).doesNotThrowAnyException();
+            verify(late).close();
+            verify(late, never()).input();
+            verify(late, never()).output();
+        } finally {
+            release.countDown();
+        }
+        closing.join(10_000);
+        assertThat(closing.isAlive()).as("close returned").isFalse();
+
+        // on disk when close returned: what a restarted engine on this folder reads
+        List<MigrationOutcome> stored = new MigrationStore(state, 10, 10).history();
+        assertThat(stored).singleElement().satisfies(o -> {
+            assertThat(o.id()).isEqualTo(SESSION);
+            assertThat(o.cause()).isEqualTo(Cause.ABORTED);
+            assertThat(o.reason()).isEqualTo("this agent is stopping");
+        });
+        assertThat(new MigrationStore(state, 10, 10).sessions()).containsExactly(SESSION);
+        assertThat(target.engine.inFlight()).isEmpty();
+        offering.join(10_000);
+    }
+
+    @Test
+    void aMigrateInArrivingAfterCloseIsRefusedAndWritesNothing() throws Exception {
+        target.engine.close();
+
+        // through the channel server: the source sees the channel end before any attestation
+        try (Channel c = source.channels.open(target.address(), SecureMigrations.PURPOSE, Duration.ofSeconds(5))) {
+            assertThatThrownBy(() -> source.attestation.attestPeer(c, Duration.ofSeconds(5)))
+                    .isInstanceOf(AttestationException.class);
+        }
+        assertThat(target.lastControl.get()).as("the channel reached the engine").isNotNull();
+        // and called directly: returns normally, having closed the channel
+        Channel late = channelFromLaptop();
+        assertThatCode(() -> target.engine.migrateIn(late)).doesNotThrowAnyException();
+        verify(late).close();
+        verify(late, never()).input();
+
+        assertThat(target.attestation.calls).isEmpty();
+        assertThat(target.engine.history()).isEmpty();
+        assertThat(target.engine.inFlight()).isEmpty();
+        try (Stream<Path> files = Files.list(state)) {
+            assertThat(files).as("nothing in the state folder").isEmpty();
+        }
     }
 
     @Test

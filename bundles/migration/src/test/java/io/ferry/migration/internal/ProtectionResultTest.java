@@ -4,86 +4,39 @@ import static io.ferry.migration.internal.TestAgent.VM;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyString;
-import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import io.ferry.api.hypervisor.DomainState;
-import io.ferry.api.hypervisor.JobStats;
-import io.ferry.api.hypervisor.MigrationListener;
-import io.ferry.api.hypervisor.MigrationResult;
 import io.ferry.api.migration.Cause;
 import io.ferry.api.migration.MigrationOutcome;
-import io.ferry.api.migration.MigrationProgress;
-import io.ferry.api.migration.MigrationRequest;
 import io.ferry.api.migration.Phase;
 import io.ferry.api.protection.HypervisorProtection;
 import io.ferry.api.protection.IntegrityCheck;
 import io.ferry.api.protection.IntegrityCheck.Status;
-import io.ferry.channel.testing.TestPki;
 
 /**
  * The source relies on hypervisor protection's own latest result of the VM when it is young enough
  * ({@code protection.max.age.ms}), and checks the VM now otherwise. Whatever it relies on, a VM found changed is
  * refused before the target hears of it.
  */
-class ProtectionResultTest {
+class ProtectionResultTest extends FlowFixture {
 
     private static final String HOST = "host-laptop";
 
-    private TestAgent source;
-    private TestAgent target;
-    private final List<MigrationProgress> progress = new CopyOnWriteArrayList<>();
-
     private void agents(Duration maxAge) throws Exception {
-        TestPki pki = new TestPki("IT center");
         MigrationEngine.Limits l = TestAgent.limits();
-        MigrationEngine.Limits limits = new MigrationEngine.Limits(l.host(), l.control(), l.timeout(), l.maxDowntime(),
-                l.protectionWait(), true, l.historySize(), l.partialGrace(), maxAge);
-        source = new TestAgent("laptop", pki.agent("laptop"), limits, DomainState.RUNNING);
-        target = new TestAgent("home", pki.agent("home"), limits, null);
-        when(source.hypervisor.migrate(eq(VM), anyString(), any(), any())).thenAnswer(inv -> {
-            try (Socket s = new Socket("127.0.0.1", URI.create((String) inv.getArgument(1)).getPort())) {
-                OutputStream out = s.getOutputStream();
-                out.write("libvirt rpc".getBytes());
-                out.flush();
-                InputStream in = s.getInputStream();
-                assertThat(new String(in.readNBytes(11))).isEqualTo("libvirt rpc");
-            }
-            MigrationListener listener = inv.getArgument(3);
-            listener.progress(new JobStats(100, -1, 1000, 500, 500, 2_000_000, 42, 1));
-            source.vmState = DomainState.SHUTOFF;
-            target.vmState = DomainState.RUNNING;
-            return new MigrationResult(VM, inv.getArgument(1), 150, new JobStats(150, 40, 1000, 1000, 0, 2_000_000, 0, 2));
-        });
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (source != null) {
-            source.close();
-            target.close();
-        }
-    }
-
-    private MigrationOutcome migrate() {
-        return source.engine.migrateOut(MigrationRequest.of(VM, target.address(), "alice"), progress::add);
+        startAgents(new MigrationEngine.Limits(l.host(), l.control(), l.timeout(), l.maxDowntime(),
+                l.protectionWait(), true, l.historySize(), l.partialGrace(), maxAge));
+        libvirtSucceeds();
     }
 
     private static IntegrityCheck result(Status status, Duration ago, String... findings) {
@@ -264,19 +217,5 @@ class ProtectionResultTest {
         assertThat(o.reason()).contains("no hypervisor protection service within 2 s");
         assertThat(o.runsOnSource()).isTrue();
         verify(source.hypervisor, never()).migrate(any(), any(), any(), any());
-    }
-
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
     }
 }

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
 
 import io.ferry.api.channel.Channel;
 import io.ferry.api.hypervisor.DomainState;
+import io.ferry.channel.internal.TlsAgentChannels;
+import io.ferry.channel.testing.TestChannels;
 import io.ferry.channel.testing.TestPki;
 import io.ferry.migration.internal.Wire.Message;
 import io.ferry.migration.internal.Wire.Offer;
@@ -39,12 +41,13 @@ class ProtocolTest {
 
     private static final String SESSION = "0123456789abcdef0123456789abcdef";
 
+    private TestPki pki;
     private TestAgent source;
     private TestAgent target;
 
     @BeforeEach
     void setUp() throws Exception {
-        TestPki pki = new TestPki("IT center");
+        pki = new TestPki("IT center");
         source = new TestAgent("laptop", pki.agent("laptop"), TestAgent.limits(), DomainState.RUNNING);
         target = new TestAgent("home", pki.agent("home"), TestAgent.limits(), null);
     }
@@ -188,6 +191,43 @@ class ProtocolTest {
             }
             assertThat(target.libvirtConnections.get()).isEqualTo(1);
             Wire.write(c.output(), new Reply(Type.ABORT, SESSION, "test over"));
+        }
+    }
+
+    @Test
+    void theGateRefusesATunnelWithAnotherCertificateForTheAcceptedSourcesName() throws Exception {
+        // a second key certified for the source's name (an older enrolment, a copied identity): its
+        // tunnel is refused, because only the control channel's certificate was attested
+        TlsAgentChannels twin = TestChannels.start(pki.agent("laptop"));
+        try (Channel c = openAsSource()) {
+            Wire.write(c.output(), offer());
+            assertThat(Wire.read(c.input()).type()).isEqualTo(Type.ACCEPT);
+            try (LibvirtRelay relay = new LibvirtRelay(twin, target.address(), Duration.ofSeconds(5));
+                    Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
+                libvirtClient.setSoTimeout(5000);
+                libvirtClient.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
+                libvirtClient.getOutputStream().flush();
+                int read;
+                try {
+                    read = libvirtClient.getInputStream().read();
+                } catch (java.net.SocketException e) {
+                    read = -1;
+                }
+                assertThat(read).as("the twin's tunnel is closed, nothing echoed").isEqualTo(-1);
+            }
+            assertThat(target.libvirtConnections.get()).isZero();
+            // the attested source itself still gets through
+            try (LibvirtRelay relay = new LibvirtRelay(source.channels, target.address(), Duration.ofSeconds(5));
+                    Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
+                libvirtClient.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
+                libvirtClient.getOutputStream().flush();
+                assertThat(new String(libvirtClient.getInputStream().readNBytes(5), StandardCharsets.UTF_8))
+                        .isEqualTo("hello");
+            }
+            assertThat(target.libvirtConnections.get()).isEqualTo(1);
+            Wire.write(c.output(), new Reply(Type.ABORT, SESSION, "test over"));
+        } finally {
+            twin.close();
         }
     }
 

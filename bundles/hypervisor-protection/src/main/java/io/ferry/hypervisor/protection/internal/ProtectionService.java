@@ -150,6 +150,13 @@ public final class ProtectionService implements HypervisorProtection, Protection
         return h != null ? h.toString() : hypervisor.hostName();
     }
 
+    /*
+     * Every public method brackets its call as enter(); try { ... } finally { exit(); } on purpose, not through a
+     * shared method taking a lambda: a lambda's call site is linked (a class spun up in this bundle's class loader)
+     * when it first runs, which can be after deactivation, when the old revision's class loader may load nothing
+     * more. A call then must get `stopped` (a RuntimeException callers answer by asking the successor), not
+     * a linkage error; the bracket loads nothing.
+     */
     private void enter() {
         synchronized (calls) {
             if (closed) {
