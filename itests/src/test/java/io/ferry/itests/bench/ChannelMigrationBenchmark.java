@@ -64,7 +64,13 @@ public final class ChannelMigrationBenchmark {
         // iterations: QEMU's memory passes of the completed job (memory_iteration); relaxed: whether a
         // progress poll saw >= 5 passes, the rule by which LibvirtHypervisor (SwitchOver) raises the
         // 30 ms downtime target to the configured 300 ms on the same poll
-        System.out.println("kind     move            total_ms downtime_ms carried_MiB iterations relaxed");
+        // timeline (ms from the call): job = libvirt's time_elapsed of the completed job; moving = the first
+        // progress poll that saw data transferred, last = the last poll that saw data remaining; relay: first
+        // byte, first MiB and last byte through the relay (channel moves only)
+        System.out.println("kind     move            total_ms downtime_ms carried_MiB iterations relaxed  job moving last"
+                + " | relay first 1MiB last");
+        MigrationOptions options = new MigrationOptions(MigrationOptions.DEFAULT.maxDowntime(), 0,
+                MigrationOptions.DEFAULT.timeout(), Duration.ofMillis(20));
         try {
             for (int i = 0; i < 2 * rounds; i++) {
                 // order P C C P P C ...: load on this shared machine hits both alike
@@ -73,21 +79,61 @@ public final class ChannelMigrationBenchmark {
                 MigrationResult r;
                 long carried = 0;
                 AtomicLong polledPasses = new AtomicLong(-1);
-                MigrationListener passes = s -> polledPasses.accumulateAndGet(s.iterations(), Math::max);
+                long called = System.nanoTime();
+                AtomicLong moving = new AtomicLong(-1), last = new AtomicLong(-1);
+                MigrationListener passes = s -> {
+                    polledPasses.accumulateAndGet(s.iterations(), Math::max);
+                    long at = (System.nanoTime() - called) / 1_000_000;
+                    if (s.dataProcessed() > 0) {
+                        moving.compareAndSet(-1, at);
+                    }
+                    if (s.dataRemaining() > 0) {
+                        last.set(at);
+                    }
+                };
+                long[] relayTimes = { -1, -1, -1 };
                 if (viaChannel) {
                     try (LibvirtRelay relay = new LibvirtRelay(agents[here],
                             new AgentAddress(hosts[there], "127.0.0.1", agents[there].port()), Duration.ofSeconds(10))) {
-                        r = hv[here].migrate(name, relay.libvirtUri(), MigrationOptions.DEFAULT, passes);
+                        Thread sampler = new Thread(() -> {
+                            long seen = 0;
+                            while (!Thread.currentThread().isInterrupted()) {
+                                long b = relay.bytesCarried();
+                                long at = (System.nanoTime() - called) / 1_000_000;
+                                if (b > 0 && relayTimes[0] < 0) {
+                                    relayTimes[0] = at;
+                                }
+                                if (b > (1 << 20) && relayTimes[1] < 0) {
+                                    relayTimes[1] = at;
+                                }
+                                if (b != seen) {
+                                    relayTimes[2] = at;
+                                    seen = b;
+                                }
+                                try {
+                                    Thread.sleep(5);
+                                } catch (InterruptedException e) {
+                                    return;
+                                }
+                            }
+                        });
+                        sampler.setDaemon(true);
+                        sampler.start();
+                        r = hv[here].migrate(name, relay.libvirtUri(), options, passes);
+                        sampler.interrupt();
+                        sampler.join();
                         carried = relay.bytesCarried();
                     }
                     channel.add(new long[] { r.wallMillis(), r.stats().downtimeMillis() });
                 } else {
-                    r = hv[here].migrate(name, testbed.hostUri(hosts[there]), MigrationOptions.DEFAULT, passes);
+                    r = hv[here].migrate(name, testbed.hostUri(hosts[there]), options, passes);
                     plain.add(new long[] { r.wallMillis(), r.stats().downtimeMillis() });
                 }
-                System.out.printf("%-8s %-15s %8d %11d %11d %10d %7s%n", viaChannel ? "channel" : "plain",
-                        hosts[here] + "->" + hosts[there], r.wallMillis(), r.stats().downtimeMillis(), carried >> 20,
-                        r.stats().iterations(), polledPasses.get() >= 5 ? "yes" : "no");
+                System.out.printf("%-8s %-15s %8d %11d %11d %10d %7s %5d %5d %5d | %5d %5d %5d%n",
+                        viaChannel ? "channel" : "plain", hosts[here] + "->" + hosts[there], r.wallMillis(),
+                        r.stats().downtimeMillis(), carried >> 20, r.stats().iterations(),
+                        polledPasses.get() >= 5 ? "yes" : "no", r.stats().elapsedMillis(), moving.get(), last.get(),
+                        relayTimes[0], relayTimes[1], relayTimes[2]);
                 here = there;
             }
         } finally {

@@ -109,6 +109,7 @@ public final class SecureMigrationBenchmark {
                 }
                 Thread.sleep(settle);
                 boolean usedRound = false;
+                String phasesLine = null;
                 if (secured) {
                     // when each phase began, from the progress the console shows
                     java.util.Map<io.ferry.api.migration.Phase, Long> began = new java.util.concurrent.ConcurrentHashMap<>();
@@ -136,6 +137,16 @@ public final class SecureMigrationBenchmark {
                     check = usedRound ? -1 : nanos < 0 ? 0 : nanos / 1_000_000; // -1: a round's result relied on
                     protect = millis(began, io.ferry.api.migration.Phase.PROTECTION, io.ferry.api.migration.Phase.HANDOVER);
                     secure.add(new long[] { total, downtime, prep, attest, protect, check });
+                    // where the move's time went: when each phase began, ms after the request
+                    long start = began.values().stream().mapToLong(Long::longValue).min().orElse(0);
+                    StringBuilder phases = new StringBuilder("         phases began at ms:");
+                    for (io.ferry.api.migration.Phase ph : io.ferry.api.migration.Phase.values()) {
+                        Long t = began.get(ph);
+                        if (t != null) {
+                            phases.append(' ').append(ph.name().toLowerCase()).append(' ').append((t - start) / 1_000_000);
+                        }
+                    }
+                    phasesLine = phases.toString();
                 } else {
                     MigrationResult r = hv[here].migrate(name, testbed.hostUri(hosts[there]), MigrationOptions.DEFAULT,
                             MigrationListener.NONE);
@@ -146,6 +157,9 @@ public final class SecureMigrationBenchmark {
                 System.out.printf("%-8s %-15s %8d %11d %7s %s%n", secured ? "secure" : "plain",
                         hosts[here] + "->" + hosts[there], total, downtime, prep < 0 ? "-" : String.valueOf(prep),
                         prep < 0 ? "" : "(" + attest + ", " + protect + "; " + (usedRound ? "round" : check) + ")");
+                if (phasesLine != null) {
+                    System.out.println(phasesLine);
+                }
                 here = there;
             }
         } finally {
