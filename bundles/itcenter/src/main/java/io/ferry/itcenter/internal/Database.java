@@ -25,7 +25,9 @@ public final class Database {
     @Activate
     public Database(ItCenterConfig config, BundleContext context) {
         String url = config.db_url().isBlank() ? "jdbc:h2:file:" + home().resolve("registry") : config.db_url();
-        this.store = Store.open(url, config.db_user(), config.db_password(), config.db_pool_size());
+        // migrations from this bundle's entries: at a restart this runs before Flyway's bundle is started
+        this.store = Store.open(url, config.db_user(), config.db_password(), config.db_pool_size(),
+                context.getBundle());
         this.registration = context.registerService(Store.class, store, null);
     }
 

@@ -2,11 +2,17 @@ package io.ferry.itcenter.internal;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.List;
 
 import javax.sql.DataSource;
 
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.ClassProvider;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.flywaydb.core.api.migration.JavaMigration;
 import org.h2.jdbcx.JdbcConnectionPool;
+import org.osgi.framework.Bundle;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -63,6 +69,14 @@ public final class Store implements AutoCloseable {
      * PostgreSQL; 0 for a new connection per transaction (to measure what the pool saves).
      */
     static Store open(String url, String user, String password, int poolSize) {
+        return open(url, user, password, poolSize, null);
+    }
+
+    /**
+     * Opens the database, migrated with the migrations among {@code bundle}'s own entries (in OSGi: see
+     * {@link BundleMigrations} for why not Flyway's scanning); with Flyway's class path scanning when null.
+     */
+    static Store open(String url, String user, String password, int poolSize, Bundle bundle) {
         Store store;
         if (url.startsWith("jdbc:h2:")) {
             if (poolSize > 0) {
@@ -110,7 +124,7 @@ public final class Store implements AutoCloseable {
             throw new ItCenterException(Reason.INVALID, "unsupported database URL (H2 or PostgreSQL): " + url);
         }
         try {
-            store.migrate();
+            store.migrate(bundle);
         } catch (RuntimeException e) {
             store.close();
             throw new ItCenterException(Reason.UNAVAILABLE,
@@ -119,14 +133,26 @@ public final class Store implements AutoCloseable {
         return store;
     }
 
-    private void migrate() {
-        Flyway.configure(Store.class.getClassLoader())
+    private void migrate(Bundle bundle) {
+        List<String> folders = List.of("db/migration/common", "db/migration/" + vendor());
+        FluentConfiguration configuration = Flyway.configure(Store.class.getClassLoader())
                 .dataSource(dataSource)
-                .locations("classpath:db/migration/common", "classpath:db/migration/" + vendor())
+                .locations(folders.stream().map(f -> "classpath:" + f).toArray(String[]::new))
                 .table("flyway_schema_history")
-                .failOnMissingLocations(false)
-                .load()
-                .migrate();
+                .failOnMissingLocations(false);
+        if (bundle != null) {
+            ClassProvider<JavaMigration> noJavaMigrations = List::of;
+            configuration.resourceProvider(new BundleMigrations(bundle, folders))
+                    .javaMigrationClassProvider(noJavaMigrations);
+        }
+        Flyway flyway = configuration.load();
+        // Flyway counts applied migrations it cannot see as "future" and ignores them: with none found,
+        // nothing would be validated or applied. Refuse to start instead.
+        if (Arrays.stream(flyway.info().all()).noneMatch(m -> m.getState().isResolved())) {
+            throw new IllegalStateException("no migration found in " + folders
+                    + (bundle == null ? " on the class path" : " of bundle " + bundle.getSymbolicName()));
+        }
+        flyway.migrate();
     }
 
     /** The folder of back-end specific migrations. */
