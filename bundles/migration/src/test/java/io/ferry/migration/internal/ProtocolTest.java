@@ -12,8 +12,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.ferry.api.channel.AgentChannels;
 import io.ferry.api.channel.Channel;
 import io.ferry.api.hypervisor.DomainState;
 import io.ferry.channel.internal.TlsAgentChannels;
@@ -159,21 +158,8 @@ class ProtocolTest {
 
     @Test
     void noAgentReachesTheTargetsLibvirtWithoutAnAcceptedMigration() throws Exception {
-        try (LibvirtRelay relay = new LibvirtRelay(source.channels, target.address(), Duration.ofSeconds(5));
-                Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
-            libvirtClient.setSoTimeout(5000);
-            OutputStream out = libvirtClient.getOutputStream();
-            out.write("virConnectOpen".getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            InputStream in = libvirtClient.getInputStream();
-            int read;
-            try {
-                read = in.read();
-            } catch (java.net.SocketException e) {
-                read = -1;
-            }
-            assertThat(read).as("the tunnel is closed, nothing echoed").isEqualTo(-1);
-        }
+        assertThat(echoThroughTunnel(source.channels, "virConnectOpen")).as("the tunnel is closed, nothing echoed")
+                .isEmpty();
         assertThat(target.libvirtConnections.get()).isZero();
     }
 
@@ -182,13 +168,7 @@ class ProtocolTest {
         try (Channel c = openAsSource()) {
             Wire.write(c.output(), offer());
             assertThat(Wire.read(c.input()).type()).isEqualTo(Type.ACCEPT);
-            try (LibvirtRelay relay = new LibvirtRelay(source.channels, target.address(), Duration.ofSeconds(5));
-                    Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
-                libvirtClient.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
-                libvirtClient.getOutputStream().flush();
-                assertThat(new String(libvirtClient.getInputStream().readNBytes(5), StandardCharsets.UTF_8))
-                        .isEqualTo("hello");
-            }
+            assertThat(echoThroughTunnel(source.channels, "hello")).isEqualTo("hello");
             assertThat(target.libvirtConnections.get()).isEqualTo(1);
             Wire.write(c.output(), new Reply(Type.ABORT, SESSION, "test over"));
         }
@@ -202,28 +182,10 @@ class ProtocolTest {
         try (Channel c = openAsSource()) {
             Wire.write(c.output(), offer());
             assertThat(Wire.read(c.input()).type()).isEqualTo(Type.ACCEPT);
-            try (LibvirtRelay relay = new LibvirtRelay(twin, target.address(), Duration.ofSeconds(5));
-                    Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
-                libvirtClient.setSoTimeout(5000);
-                libvirtClient.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
-                libvirtClient.getOutputStream().flush();
-                int read;
-                try {
-                    read = libvirtClient.getInputStream().read();
-                } catch (java.net.SocketException e) {
-                    read = -1;
-                }
-                assertThat(read).as("the twin's tunnel is closed, nothing echoed").isEqualTo(-1);
-            }
+            assertThat(echoThroughTunnel(twin, "hello")).as("the twin's tunnel is closed, nothing echoed").isEmpty();
             assertThat(target.libvirtConnections.get()).isZero();
             // the attested source itself still gets through
-            try (LibvirtRelay relay = new LibvirtRelay(source.channels, target.address(), Duration.ofSeconds(5));
-                    Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
-                libvirtClient.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
-                libvirtClient.getOutputStream().flush();
-                assertThat(new String(libvirtClient.getInputStream().readNBytes(5), StandardCharsets.UTF_8))
-                        .isEqualTo("hello");
-            }
+            assertThat(echoThroughTunnel(source.channels, "hello")).isEqualTo("hello");
             assertThat(target.libvirtConnections.get()).isEqualTo(1);
             Wire.write(c.output(), new Reply(Type.ABORT, SESSION, "test over"));
         } finally {
@@ -232,6 +194,25 @@ class ProtocolTest {
     }
 
     // ------------------------------------------------------------------------------ helpers
+
+    /**
+     * Sends {@code text} through a relay from {@code from} to the target, as the source's libvirtd would, and
+     * returns what came back (the target's fake libvirtd echoes): empty when the tunnel was closed.
+     */
+    private String echoThroughTunnel(AgentChannels from, String text) throws Exception {
+        byte[] sent = text.getBytes(StandardCharsets.UTF_8);
+        try (LibvirtRelay relay = new LibvirtRelay(from, target.address(), Duration.ofSeconds(5));
+                Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
+            libvirtClient.setSoTimeout(5000);
+            libvirtClient.getOutputStream().write(sent);
+            libvirtClient.getOutputStream().flush();
+            try {
+                return new String(libvirtClient.getInputStream().readNBytes(sent.length), StandardCharsets.UTF_8);
+            } catch (java.net.SocketException e) {
+                return ""; // reset: closed as well
+            }
+        }
+    }
 
     /** Opens the control channel and plays the source's side of mutual attestation. */
     private Channel openAsSource() {
