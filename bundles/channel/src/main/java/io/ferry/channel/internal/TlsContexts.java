@@ -63,13 +63,18 @@ final class TlsContexts {
             // JDK's AES-NI and CLMUL intrinsics: measured as fast as SunJSSE (TlsThroughputBench), while
             // BouncyCastle's own pure-Java AES-GCM took about ten times the CPU per byte.
             warnIfAesGcmIsNotTheJdks();
-            BouncyCastleJsseProvider provider = new BouncyCastleJsseProvider();
-            SSLContext context = SSLContext.getInstance("TLSv1.3", provider);
-            context.init(keyManagers(credentials, provider), new TrustManager[] { credentials.trustManager() },
-                    new SecureRandom());
-            return context;
+            return of(credentials, new BouncyCastleJsseProvider());
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw new IllegalStateException("cannot set up TLS 1.3 for agent " + credentials.agentId(), e);
         }
+    }
+
+    /** The agent's TLS 1.3 context on the given BCJSSE (TlsThroughputBench compares crypto providers). */
+    static SSLContext of(AgentCredentials credentials, BouncyCastleJsseProvider provider)
+            throws GeneralSecurityException, java.io.IOException {
+        SSLContext context = SSLContext.getInstance("TLSv1.3", provider);
+        context.init(keyManagers(credentials, provider), new TrustManager[] { credentials.trustManager() },
+                new SecureRandom());
+        return context;
     }
 }

@@ -178,20 +178,11 @@ public final class TlsThroughputBench {
 
     static SSLContext bc(AgentCredentials c, BouncyCastleJsseProvider provider) {
         try {
-            char[] pw = "x".toCharArray();
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            store.setKeyEntry("agent", c.privateKey(), pw, c.certificateChain());
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX", provider);
-            kmf.init(store, pw);
-            SSLContext context = SSLContext.getInstance("TLSv1.3", provider);
-            context.init(kmf.getKeyManagers(), new TrustManager[] { c.trustManager() }, new SecureRandom());
-            return context;
+            return TlsContexts.of(c, provider);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
     }
-
 
     static SSLContext sun(AgentCredentials c) {
         try {

@@ -199,20 +199,20 @@ public final class MigrationEngine implements AutoCloseable {
         // next, so this one's threads, and the channel server's threads running migrate-ins, get a bounded moment
         // to finish their writes before close returns.
         try {
-            awaitEnd("timer", timer.awaitTermination(5, TimeUnit.SECONDS));
-            awaitEnd("worker", workers.awaitTermination(5, TimeUnit.SECONDS));
+            warnIfUnfinished("timer", timer.awaitTermination(5, TimeUnit.SECONDS));
+            warnIfUnfinished("worker", workers.awaitTermination(5, TimeUnit.SECONDS));
             int phase = first ? flows.arriveAndDeregister() : 0; // the engine's party leaves once
             try {
                 flows.awaitAdvanceInterruptibly(phase, 5, TimeUnit.SECONDS);
             } catch (TimeoutException e) {
-                awaitEnd("migration", false);
+                warnIfUnfinished("migration", false);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    private static void awaitEnd(String threads, boolean ended) {
+    private static void warnIfUnfinished(String threads, boolean ended) {
         if (!ended) {
             LOG.warning("the migration engine closed while " + threads + " threads still run: an outcome they record "
                     + "may reach the state folder after this engine stopped");
