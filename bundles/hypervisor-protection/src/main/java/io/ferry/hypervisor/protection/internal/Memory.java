@@ -6,9 +6,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,9 +28,16 @@ final class Memory {
 
     /** The regions to protect in a running domain, located now. */
     static List<ProtectedRegion> locate(Hypervisor hv, String domain, boolean kernelText, List<RegionSpec> specs) {
+        return locate(hv, domain, kernelText, specs, new HypervisorCalls(null));
+    }
+
+    /** The regions located now; the monitor commands (which wait for a migration job) through {@code calls}. */
+    static List<ProtectedRegion> locate(Hypervisor hv, String domain, boolean kernelText, List<RegionSpec> specs,
+            HypervisorCalls calls) {
         List<ProtectedRegion> regions = new ArrayList<>();
         if (kernelText) {
-            regions.add(KernelText.locate(hv.monitorCommand(domain, "info tlb")).orElseThrow(
+            String tlb = calls.call(() -> hv.monitorCommand(domain, "info tlb"));
+            regions.add(KernelText.locate(tlb).orElseThrow(
                     () -> new IllegalStateException("no kernel text found in " + domain
                             + "'s page tables (not a booted x86-64 Linux guest?)")));
         }
@@ -41,15 +45,15 @@ final class Memory {
             if (!s.appliesTo(hv.hostName(), domain)) {
                 continue;
             }
-            long physical = s.virtual() ? translate(hv, domain, s.start()) : s.start();
+            long physical = s.virtual() ? translate(hv, domain, s.start(), calls) : s.start();
             regions.add(new ProtectedRegion(s.name(), s.virtual() ? s.start() : 0, physical, s.length(), "configured"));
         }
         return regions;
     }
 
     /** A guest-virtual address translated by the current CPU's page tables ({@code gva2gpa}). */
-    static long translate(Hypervisor hv, String domain, long virtual) {
-        String out = hv.monitorCommand(domain, "gva2gpa 0x" + Long.toHexString(virtual));
+    static long translate(Hypervisor hv, String domain, long virtual, HypervisorCalls calls) {
+        String out = calls.call(() -> hv.monitorCommand(domain, "gva2gpa 0x" + Long.toHexString(virtual)));
         Matcher m = GPA.matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("cannot translate 0x" + Long.toHexString(virtual) + " in " + domain + ": "
@@ -58,76 +62,34 @@ final class Memory {
         return Long.parseUnsignedLong(m.group(1), 16);
     }
 
-    /** SHA-256 (hex) of a region's guest-physical content now. */
+    /** SHA-256 (hex) of a region's guest-physical content now, read on the calling thread. */
     static String measure(Hypervisor hv, String domain, ProtectedRegion region) {
-        return measure(hv, domain, region, () -> { }, null);
+        return measure(hv, domain, region, new HypervisorCalls(null));
     }
 
     /**
-     * SHA-256 (hex) of a region's guest-physical content now; {@code beforeChunk} runs before each read and may
-     * throw to give up (the component is stopping). With a {@code reader}, the next chunk is read on it while
-     * this thread hashes the current one (the peek waits for libvirtd and QEMU, the hash is this JVM's CPU); a
-     * failure of either ends the measurement only after the read in progress returned.
+     * SHA-256 (hex) of a region's guest-physical content now. Each read goes through {@code calls}: with an executor
+     * the next chunk is read on it while this thread hashes the current one (the peek waits for libvirtd and QEMU,
+     * the hash is this JVM's CPU), and a component that stops wakes this thread at once, however long the read in
+     * progress takes in libvirt; it gives up before its next read otherwise (the abort reason is thrown). A failed
+     * read ends the measurement with its exception.
      */
-    static String measure(Hypervisor hv, String domain, ProtectedRegion region, Runnable beforeChunk, Executor reader) {
+    static String measure(Hypervisor hv, String domain, ProtectedRegion region, HypervisorCalls calls) {
         MessageDigest sha = sha256();
         long length = region.length();
-        if (reader == null || length <= CHUNK) {
-            for (long off = 0; off < length; off += CHUNK) {
-                sha.update(read(hv, domain, region, off, beforeChunk));
-            }
-            return HexFormat.of().formatHex(sha.digest());
-        }
-        CompletableFuture<byte[]> next = readAsync(hv, domain, region, 0, beforeChunk, reader);
-        try {
-            for (long off = 0; off < length; off += CHUNK) {
-                byte[] chunk = join(next);
-                next = off + CHUNK < length ? readAsync(hv, domain, region, off + CHUNK, beforeChunk, reader) : null;
-                sha.update(chunk);
-            }
-        } finally {
-            if (next != null) { // failed while the next read ran: let it end within this call
-                try {
-                    next.join();
-                } catch (RuntimeException ignored) {
-                    // the first failure is the one reported
-                }
-            }
+        CompletableFuture<byte[]> next = calls.start(() -> read(hv, domain, region, 0));
+        for (long off = 0; off < length; off += CHUNK) {
+            byte[] chunk = calls.await(next);
+            long following = off + CHUNK;
+            next = following < length ? calls.start(() -> read(hv, domain, region, following)) : null;
+            sha.update(chunk);
         }
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    private static byte[] read(Hypervisor hv, String domain, ProtectedRegion region, long off, Runnable beforeChunk) {
-        beforeChunk.run();
+    private static byte[] read(Hypervisor hv, String domain, ProtectedRegion region, long off) {
         int n = (int) Math.min(CHUNK, region.length() - off);
         return hv.peekMemory(domain, region.physicalStart() + off, n, MemoryMode.PHYSICAL);
-    }
-
-    private static CompletableFuture<byte[]> readAsync(Hypervisor hv, String domain, ProtectedRegion region, long off,
-            Runnable beforeChunk, Executor reader) {
-        try {
-            return CompletableFuture.supplyAsync(() -> read(hv, domain, region, off, beforeChunk), reader);
-        } catch (RejectedExecutionException e) { // the reader is shut down (the component stops): read here
-            return CompletableFuture.completedFuture(read(hv, domain, region, off, beforeChunk));
-        }
-    }
-
-    /** The chunk, or the read's own exception (the component's "stopping" instance stays the same object). */
-    private static byte[] join(CompletableFuture<byte[]> f) {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while reading guest memory", e);
-        }
     }
 
     static MessageDigest sha256() {

@@ -48,10 +48,15 @@ public final class ProtectionService implements HypervisorProtection, Protection
 
     private static final Logger LOG = LoggerFactory.getLogger(ProtectionService.class);
     /**
-     * How long deactivation waits for calls in progress: a check in progress gives up before its next read of
-     * guest memory (1 MiB), so this bounds one read, or a monitor command, under load.
+     * How long deactivation waits for calls and rounds in progress to leave this instance. None of them waits for
+     * libvirt any more once deactivation began: a read of guest memory or a monitor command in progress is left to
+     * its own (daemon) thread and its waiter told to ask the successor (see {@link HypervisorCalls}); so this
+     * bounds only the Java work between two calls (hashing a 4 MiB chunk, a host binary, writing the baselines) and
+     * a domain lookup, under load. It used to be 15 s, spent on any call stuck in libvirt: one CI run of HotUpdateIT
+     * saw a 6.9 s swap, most likely a memory peek behind a migration's job lock, and the update became active only
+     * after the migration had ended.
      */
-    private static final long CALL_DRAIN_SECONDS = 15;
+    private static final long CALL_DRAIN_MILLIS = 3_000;
 
     private final Map<String, Hypervisor> hypervisors = new ConcurrentHashMap<>();
     private final String version;
@@ -95,6 +100,7 @@ public final class ProtectionService implements HypervisorProtection, Protection
             file = file.replace("${karaf.data}", System.getProperty("karaf.data", "data"));
         }
         this.audits = Executors.newSingleThreadExecutor(r -> thread(r, "ferry-protection-audit"));
+        // daemon threads: a libvirt call that never returns keeps its thread, but not the JVM, alive
         this.reader = Executors.newCachedThreadPool(r -> thread(r, "ferry-protection-read"));
         this.protector = new Protector(
                 new Protector.Settings(config.action(), config.baseline_auto(), config.kernel_text(),
@@ -174,34 +180,52 @@ public final class ProtectionService implements HypervisorProtection, Protection
         }
     }
 
+    /**
+     * Stops accepting calls, wakes every call and round waiting for libvirt with {@link #stopped} (they ask the
+     * successor; what libvirt answers later is dropped: no result, alert, audit event or baseline), then waits a
+     * short bound for them to leave this instance, since the old revision's classes must stay loadable while they
+     * run. It does not wait for a libvirt call: a hot update (this runs inside Bundle.update) must land while the
+     * migration that holds the domain's job lock still runs.
+     */
     @Deactivate
     void deactivate() {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CALL_DRAIN_SECONDS);
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(CALL_DRAIN_MILLIS);
+        int left;
         synchronized (calls) {
             closed = true;
-            // calls in progress give up at their next read of guest memory, with the same "ask the successor"
-            protector.abortMeasurements(stopped);
+        }
+        // outside the lock: it waits for a baseline file being written (milliseconds), and callers exit() under it
+        protector.abortMeasurements(stopped);
+        synchronized (calls) {
             try {
-                for (long left; inFlight > 0 && (left = deadline - System.nanoTime()) > 0;) {
-                    TimeUnit.NANOSECONDS.timedWait(calls, left);
+                for (long wait; inFlight > 0 && (wait = deadline - System.nanoTime()) > 0;) {
+                    TimeUnit.NANOSECONDS.timedWait(calls, wait);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (inFlight > 0) {
-                LOG.warn("Hypervisor protection {} stops with {} call(s) still running", version, inFlight);
-            }
+            left = inFlight;
+        }
+        long drained = System.nanoTime();
+        if (left > 0) {
+            LOG.warn("Hypervisor protection {} stops with {} call(s) still running after {} ms", version, left,
+                    CALL_DRAIN_MILLIS);
         }
         rounds.shutdownNow();
-        reader.shutdown();
+        reader.shutdown(); // a read stuck in libvirt keeps its daemon thread until libvirt answers; nobody waits for it
         audits.shutdown();
         try {
-            rounds.awaitTermination(5, TimeUnit.SECONDS);
+            // a round left the instance above (it is counted in inFlight): its thread ends at once
+            rounds.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            // an alert's audit event being sent to the IT center (not libvirt), only right after an alert
             audits.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("Hypervisor protection {} stopped", version);
+        long end = System.nanoTime();
+        LOG.info("Hypervisor protection {} stopped in {} ms (calls and rounds left it in {} ms)", version,
+                (end - start) / 1_000_000, (drained - start) / 1_000_000);
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -76,8 +77,13 @@ public final class Protector {
     private final Supplier<Measurer> measurer;
     private final BaselineFile file;
     private final Executor background;
-    /** Reads the next chunk of guest memory while the current one is hashed; null: one after the other. */
-    private final Executor reader;
+    /**
+     * Every hypervisor (libvirt) call this makes: on the reader's threads, so that a component that stops does not
+     * wait for one stuck in libvirt (memory peeks and monitor commands wait for the domain's migration job; see
+     * {@link HypervisorCalls}); they also read the next chunk of guest memory while the current one is hashed.
+     * Without a reader: on the calling thread.
+     */
+    private final HypervisorCalls calls;
     private final Clock clock;
     private final Alerts alerts;
 
@@ -92,8 +98,6 @@ public final class Protector {
     private volatile Instant lastRound;
     /** When a round last re-measured the host binaries. */
     private Instant lastBinaries;
-    /** Set when the component stops: a measurement in progress gives up before its next chunk with it. */
-    private volatile RuntimeException abort;
 
     public Protector(Settings settings, Function<String, Hypervisor> hypervisors, Supplier<List<Hypervisor>> allHypervisors,
             Supplier<ItCenterLink> link, Supplier<Measurer> measurer, BaselineFile file, Executor background,
@@ -115,7 +119,7 @@ public final class Protector {
         this.measurer = measurer;
         this.file = file;
         this.background = background;
-        this.reader = reader;
+        this.calls = new HypervisorCalls(reader);
         this.clock = clock;
         this.alerts = new Alerts(alertsKept);
         try {
@@ -126,19 +130,21 @@ public final class Protector {
     }
 
     /**
-     * From now on every measurement in progress or to come throws {@code reason} before its next read of guest
-     * memory: a component that stops (a hot update) then waits for at most one read (1 MiB) per call in
-     * progress instead of whole checks, and its callers ask the successor.
+     * From now on every measurement in progress or to come throws {@code reason}: one waiting for a read of guest
+     * memory or a monitor command at once, however long libvirt takes to answer (the call's own thread finishes
+     * later, its answer dropped), the others before their next call. Nothing measured is recorded, alerted, sent or
+     * persisted after this returns: a component that stops (a hot update) neither waits for libvirt nor leaves the
+     * old instance writing next to its successor; its callers ask the successor.
+     *
+     * <p>Synchronized with {@link #save}: a baseline being written when the component stops is written whole
+     * before this returns, and none after.
      */
-    void abortMeasurements(RuntimeException reason) {
-        this.abort = reason;
+    synchronized void abortMeasurements(RuntimeException reason) {
+        calls.abort(reason);
     }
 
     private void abortIfStopping() {
-        RuntimeException a = abort;
-        if (a != null) {
-            throw a;
-        }
+        calls.checkNotAborted();
     }
 
     static String key(String host, String domain) {
@@ -160,7 +166,7 @@ public final class Protector {
         }
         DomainSummary d;
         try {
-            d = hv.domain(domain);
+            d = calls.call(() -> hv.domain(domain));
         } catch (HypervisorException e) {
             return record(host, new IntegrityCheck(domain, Status.UNAVAILABLE, List.of(e.getMessage()), now));
         }
@@ -175,14 +181,16 @@ public final class Protector {
         Map<String, String> measured = new LinkedHashMap<>();
         for (RegionBaseline r : b.regions()) {
             try {
-                measured.put(r.region().name(), Memory.measure(hv, domain, r.region(), this::abortIfStopping, reader));
+                measured.put(r.region().name(), Memory.measure(hv, domain, r.region(), calls));
             } catch (RuntimeException e) {
-                if (e == abort) {
+                if (e == calls.aborted()) {
                     throw e;
                 }
                 LOG.debug("Cannot measure {} of {}: {}", r.region().name(), domain, e.toString());
             }
         }
+        // measured by a component that stopped meanwhile: neither recorded nor alerted, the caller asks the successor
+        abortIfStopping();
         // measuredAt is when the reading began: the oldest byte this result vouches for was read then or later
         IntegrityCheck result = Changes.compare(b, measured, now);
         if (result.status() == Status.CHANGED) {
@@ -223,7 +231,7 @@ public final class Protector {
             return Optional.empty();
         }
         try {
-            if (!hv.domain(domain).uuid().equals(m.baseline().uuid())) {
+            if (!calls.call(() -> hv.domain(domain)).uuid().equals(m.baseline().uuid())) {
                 return Optional.empty();
             }
         } catch (HypervisorException e) {
@@ -239,9 +247,15 @@ public final class Protector {
         String action = "migration refused";
         if (settings.action() == ProtectionAction.PAUSE) {
             try {
-                hv.suspend(b.domain());
+                calls.call(() -> {
+                    hv.suspend(b.domain());
+                    return null;
+                });
                 action = "paused; migration refused";
             } catch (RuntimeException e) {
+                if (e == calls.aborted()) {
+                    throw e;
+                }
                 action = "pause failed (" + e.getMessage() + "); migration refused";
             }
         }
@@ -262,19 +276,23 @@ public final class Protector {
         body.put("kind", kind);
         body.put("vm", vm == null ? "-" : vm);
         body.put("detail", detail.length() > 4000 ? detail.substring(0, 3997) + "..." : detail);
-        background.execute(() -> {
-            try {
-                l.call("POST", "audit", JSON.writeValueAsString(body), Duration.ofSeconds(10));
-            } catch (JsonProcessingException | RuntimeException e) {
-                LOG.warn("Alert {} not sent to the IT center: {}", alert.seq(), e.getMessage());
-            }
-        });
+        try {
+            background.execute(() -> {
+                try {
+                    l.call("POST", "audit", JSON.writeValueAsString(body), Duration.ofSeconds(10));
+                } catch (JsonProcessingException | RuntimeException e) {
+                    LOG.warn("Alert {} not sent to the IT center: {}", alert.seq(), e.getMessage());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.warn("Alert {} not sent to the IT center: the component is stopping", alert.seq());
+        }
     }
 
     // ---- baselines
 
     public List<ProtectedRegion> regions(String host, String domain) {
-        return Memory.locate(running(host, domain), domain, settings.kernelText(), settings.regions());
+        return Memory.locate(running(host, domain), domain, settings.kernelText(), settings.regions(), calls);
     }
 
     public DomainBaseline baseline(String host, String domain) {
@@ -285,10 +303,10 @@ public final class Protector {
 
     private DomainBaseline measureNow(String host, String domain) {
         Hypervisor hv = running(host, domain);
-        String uuid = hv.domain(domain).uuid();
+        String uuid = calls.call(() -> hv.domain(domain)).uuid();
         List<RegionBaseline> regions = new ArrayList<>();
-        for (ProtectedRegion r : Memory.locate(hv, domain, settings.kernelText(), settings.regions())) {
-            regions.add(new RegionBaseline(r, Memory.measure(hv, domain, r, this::abortIfStopping, reader)));
+        for (ProtectedRegion r : Memory.locate(hv, domain, settings.kernelText(), settings.regions(), calls)) {
+            regions.add(new RegionBaseline(r, Memory.measure(hv, domain, r, calls)));
         }
         if (regions.isEmpty()) {
             throw new IllegalStateException("no region to protect in " + domain
@@ -298,6 +316,7 @@ public final class Protector {
     }
 
     private void adopt(DomainBaseline b) {
+        abortIfStopping(); // measured by a component that stopped meanwhile: not taken
         String k = key(b.host(), b.domain());
         baselines.put(k, b);
         latest.remove(k); // results against an earlier baseline: latest() hands them out no more anyway
@@ -311,6 +330,7 @@ public final class Protector {
     }
 
     private synchronized void save() {
+        abortIfStopping(); // the successor owns the file now
         try {
             file.save(baselines.values().stream()
                     .sorted(Comparator.comparing(DomainBaseline::host).thenComparing(DomainBaseline::domain)).toList());
@@ -324,7 +344,7 @@ public final class Protector {
         if (hv == null) {
             throw new IllegalArgumentException("no hypervisor service for host '" + host + "'");
         }
-        DomainState state = hv.domain(domain).state();
+        DomainState state = calls.call(() -> hv.domain(domain)).state();
         if (!state.isActive()) {
             throw new IllegalStateException(domain + " is not running (" + state + ")");
         }
@@ -359,12 +379,16 @@ public final class Protector {
         for (Hypervisor hv : allHypervisors.get()) {
             List<DomainSummary> domains;
             try {
-                domains = hv.listDomains();
+                domains = calls.call(hv::listDomains);
             } catch (RuntimeException e) {
+                if (e == calls.aborted()) {
+                    throw e;
+                }
                 LOG.debug("Cannot list the domains of {}: {}", hv.hostName(), e.toString());
                 continue;
             }
             for (DomainSummary d : domains) {
+                abortIfStopping();
                 if (d.state() != DomainState.RUNNING && d.state() != DomainState.PAUSED) {
                     continue;
                 }
@@ -394,6 +418,9 @@ public final class Protector {
         try {
             now = measureNow(host, domain);
         } catch (RuntimeException e) {
+            if (e == calls.aborted()) {
+                throw e;
+            }
             LOG.debug("No baseline of {} on {} yet: {}", domain, host, e.getMessage());
             candidates.remove(k);
             return;
@@ -414,7 +441,8 @@ public final class Protector {
         Measurer m = measurer.get();
         List<ComponentCheck> checks = Changes.components(actual, m == null ? List.of() : m.log());
         for (ComponentCheck c : checks) {
-            if (m != null && !c.matches() && alerted.add("component " + c.path() + " " + c.actual())) {
+            if (m != null && !c.matches() && calls.aborted() == null
+                    && alerted.add("component " + c.path() + " " + c.actual())) {
                 String detail = c.path() + ": sha256 " + c.actual() + ", measurement log "
                         + (c.logged() == null ? "has no entry" : c.logged());
                 ProtectionAlert alert = alerts.add(clock.instant(), Kind.COMPONENT_CHANGED, null, null, detail,

@@ -355,7 +355,7 @@ class ProtectorTest {
     }
 
     @Test
-    void readingAheadGivesTheSameDigestAndAFailureEndsOnlyAfterTheReadInProgress() throws Exception {
+    void readingAheadGivesTheSameDigestAndAnAbortOrAFailureEndsTheMeasurement() throws Exception {
         var region = new io.ferry.api.protection.ProtectedRegion("kernel-text", FakeGuest.TEXT_VA, FakeGuest.TEXT_PA,
                 FakeGuest.TEXT_LEN, "test");
         for (int i = 0; i < FakeGuest.TEXT_LEN; i++) {
@@ -364,26 +364,80 @@ class ProtectorTest {
         java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newCachedThreadPool();
         try {
             String oneAfterTheOther = Memory.measure(hv, "vm", region);
-            assertThat(Memory.measure(hv, "vm", region, () -> { }, reader)).isEqualTo(oneAfterTheOther);
+            assertThat(Memory.measure(hv, "vm", region, new HypervisorCalls(reader))).isEqualTo(oneAfterTheOther);
             var sha = Memory.sha256();
             sha.update(guest.memory, (int) FakeGuest.TEXT_PA, FakeGuest.TEXT_LEN);
             assertThat(oneAfterTheOther).isEqualTo(java.util.HexFormat.of().formatHex(sha.digest()));
 
-            // the component stops before the second read: the same exception object comes out (callers compare it)
+            // the component stops during the first read: the same exception object comes out (callers compare it)
+            // and no other read starts
             IllegalStateException stopping = new IllegalStateException("stopping");
+            HypervisorCalls calls = new HypervisorCalls(reader);
             java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
-            assertThatThrownBy(() -> Memory.measure(hv, "vm", region, () -> {
-                if (reads.incrementAndGet() > 1) {
-                    throw stopping;
-                }
-            }, reader)).isSameAs(stopping);
-            assertThat(reads.get()).isEqualTo(2);
+            Hypervisor aborting = (Hypervisor) java.lang.reflect.Proxy.newProxyInstance(
+                    Hypervisor.class.getClassLoader(), new Class<?>[] {Hypervisor.class}, (x, m, a) -> {
+                        if (m.getName().equals("peekMemory")) {
+                            reads.incrementAndGet();
+                            calls.abort(stopping);
+                        }
+                        return m.invoke(hv, a);
+                    });
+            assertThatThrownBy(() -> Memory.measure(aborting, "vm", region, calls)).isSameAs(stopping);
+            Thread.sleep(100);
+            assertThat(reads.get()).isEqualTo(1);
+            assertThatThrownBy(() -> Memory.measure(hv, "vm", region, calls)).isSameAs(stopping);
 
             // a failing read ends the measurement with its exception
             guest.failPeek = true;
-            assertThatThrownBy(() -> Memory.measure(hv, "vm", region, () -> { }, reader))
+            assertThatThrownBy(() -> Memory.measure(hv, "vm", region, new HypervisorCalls(reader)))
                     .isInstanceOf(io.ferry.api.hypervisor.HypervisorException.class);
         } finally {
+            reader.shutdownNow();
+        }
+    }
+
+    @Test
+    void aCheckWhoseReadReturnsAfterTheAbortRecordsAndAlertsNothing() throws Exception {
+        java.util.concurrent.CountDownLatch inLastRead = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        long lastChunk = FakeGuest.TEXT_PA + 2L * Memory.CHUNK;
+        Hypervisor slow = (Hypervisor) java.lang.reflect.Proxy.newProxyInstance(Hypervisor.class.getClassLoader(),
+                new Class<?>[] {Hypervisor.class}, (x, m, a) -> {
+                    if (m.getName().equals("peekMemory") && armed.get() && (Long) a[1] == lastChunk) {
+                        inLastRead.countDown();
+                        release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    }
+                    return m.invoke(hv, a);
+                });
+        link.set(recordingLink(false));
+        java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            Protector p = new Protector(new Protector.Settings(ProtectionAction.PAUSE, false, true, List.of(), List.of(),
+                    Duration.ofSeconds(1)), h -> "a".equals(h) ? slow : null, () -> List.of(slow), link::get,
+                    measurer::get, new BaselineFile(dir.resolve("p/baselines.json")), Runnable::run, reader,
+                    Clock.systemUTC(), 10);
+            p.baseline("a", "vm");
+            IntegrityCheck intact = p.check("a", "vm");
+            guest.memory[(int) lastChunk] ^= 1;
+            armed.set(true);
+            java.util.concurrent.CompletableFuture<Void> round = java.util.concurrent.CompletableFuture.runAsync(p::round);
+            assertThat(inLastRead.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            IllegalStateException stopping = new IllegalStateException("stopping");
+            p.abortMeasurements(stopping);
+            assertThatThrownBy(() -> round.get(1, java.util.concurrent.TimeUnit.SECONDS)).hasCause(stopping);
+            release.countDown();
+            Thread.sleep(300);
+            // the changed memory came back from libvirt after the abort: no result, no alert, no pause, no event
+            assertThat(p.alerts(10)).isEmpty();
+            assertThat(posted).isEmpty();
+            assertThat(guest.state).isEqualTo(DomainState.RUNNING);
+            assertThat(p.lastChecks()).containsExactly(intact);
+            // and nothing more is asked of libvirt: callers are told to ask the successor
+            assertThatThrownBy(() -> p.latest("a", "vm")).isSameAs(stopping);
+            assertThatThrownBy(() -> p.baseline("a", "vm")).isSameAs(stopping);
+        } finally {
+            release.countDown();
             reader.shutdownNow();
         }
     }
