@@ -140,6 +140,8 @@ CFG
   cloud_cfg "$dir/etc/io.ferry.attestation.cfg" binaries ""
   cloud_cfg "$dir/etc/io.ferry.migration.cfg" libvirt.address "127.0.0.1:$lport"
   cloud_cfg "$dir/etc/io.ferry.migration.cfg" host local
+  # QEMU's migration stream sockets: /run/libvirt/ferry inside the host's libvirtd namespace is its run/ferry here
+  cloud_cfg "$dir/etc/io.ferry.migration.cfg" stream.dir.local "$(cloud_host_env "$host" DIR)/run/ferry"
   cloud_cfg "$dir/etc/io.ferry.channel.cfg" port "$cport"
   cloud_cfg "$dir/etc/io.ferry.channel.cfg" bind.address 127.0.0.1
   cloud_cfg "$dir/etc/io.ferry.updater.cfg" poll.seconds "${CLOUD_UPDATER_POLL:-2}"

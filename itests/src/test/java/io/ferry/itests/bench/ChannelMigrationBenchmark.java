@@ -23,7 +23,7 @@ import io.ferry.hypervisor.internal.LibvirtHypervisor;
 import io.ferry.itests.SerialLog;
 import io.ferry.itests.Testbed;
 import io.ferry.itests.TestbedHypervisors;
-import io.ferry.migration.internal.LibvirtRelay;
+import io.ferry.migration.internal.Relay;
 import io.ferry.migration.internal.LibvirtTunnelHandler;
 
 /**
@@ -93,7 +93,7 @@ public final class ChannelMigrationBenchmark {
                 };
                 long[] relayTimes = { -1, -1, -1 };
                 if (viaChannel) {
-                    try (LibvirtRelay relay = new LibvirtRelay(agents[here],
+                    try (Relay relay = Relay.libvirt(agents[here],
                             new AgentAddress(hosts[there], "127.0.0.1", agents[there].port()), Duration.ofSeconds(10))) {
                         Thread sampler = new Thread(() -> {
                             long seen = 0;

@@ -8,10 +8,12 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -36,9 +38,12 @@ import io.ferry.hypervisor.protection.internal.Protector;
 import io.ferry.channel.internal.TlsAgentChannels;
 import io.ferry.channel.testing.TestChannels;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
+import io.ferry.itests.Testbed;
 import io.ferry.migration.internal.Environment;
 import io.ferry.migration.internal.LibvirtTunnelHandler;
 import io.ferry.migration.internal.MigrationEngine;
+import io.ferry.migration.internal.QemuStreamHandler;
+import io.ferry.migration.internal.StreamSockets;
 import io.ferry.migration.internal.SecureMigrations;
 import io.ferry.policy.internal.NimbusPolicySigner;
 import io.ferry.policy.internal.PolicyServiceConfig;
@@ -79,6 +84,7 @@ public final class SecureAgent implements Environment, AutoCloseable {
     final LibvirtHypervisor hypervisor;
     public final MigrationEngine engine;
     final LibvirtTunnelHandler tunnel;
+    final QemuStreamHandler stream;
     final Path state;
     private final KeyPair policyKey;
     private final byte[] marker;
@@ -131,10 +137,14 @@ public final class SecureAgent implements Environment, AutoCloseable {
         this.engine = new MigrationEngine(new MigrationEngine.Limits(host, Duration.ofSeconds(15),
                 Duration.ofSeconds(120), Duration.ofMillis(300), Duration.ofSeconds(2), true, 50,
                 Duration.ofSeconds(10), Duration.ofMillis(Long.getLong("ferry.protection.max.age.ms", 0))), this,
-                state.resolve("migration"));
+                state.resolve("migration"), streamSockets(host));
         URI libvirt = URI.create(hypervisor.uri());
         this.tunnel = engine.tunnelHandler(new InetSocketAddress(libvirt.getHost(), libvirt.getPort()));
         raw.addHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
+        this.stream = engine.streamHandler();
+        if (stream != null) {
+            raw.addHandler(stream, Map.of(ChannelHandler.PURPOSE, QemuStreamHandler.PURPOSE));
+        }
         raw.addHandler(engine::migrateIn, Map.of(ChannelHandler.PURPOSE, SecureMigrations.PURPOSE));
     }
 
@@ -144,6 +154,19 @@ public final class SecureAgent implements Environment, AutoCloseable {
      */
     public SecureAgent restart() throws IOException {
         return new SecureAgent(enrolled, hypervisor, policyKey, marker, state, sealed);
+    }
+
+    /**
+     * The testbed host's stream folder: /run/libvirt/ferry inside its libvirtd's mount namespace, its run
+     * folder's ferry/ here; null (libvirt's tunnel) with -Dferry.migration.tunnelled=true.
+     */
+    private static StreamSockets streamSockets(String host) throws IOException {
+        if (Boolean.getBoolean("ferry.migration.tunnelled")) {
+            return null;
+        }
+        Path local = Path.of(Testbed.load().get("FERRY_HOST_" + host.toUpperCase(Locale.ROOT) + "_DIR"), "run", "ferry");
+        Files.createDirectories(local);
+        return new StreamSockets(Path.of("/run/libvirt/ferry"), local);
     }
 
     /** This agent's id (the subject of its certificate; what policies name as the device). */
@@ -231,6 +254,9 @@ public final class SecureAgent implements Environment, AutoCloseable {
         engine.close();
         raw.close();
         tunnel.close();
+        if (stream != null) {
+            stream.close();
+        }
     }
 
     @Override

@@ -353,9 +353,12 @@ public class SecureMigrationIT {
     }
 
     @Test
-    public void h_aKilledTargetQemuIsALibvirtErrorWithTheGuestOnTheSource() throws Exception {
+    public void h_aKilledTargetQemuAbortsWithTheGuestOnTheSource() throws Exception {
         MigrationOutcome o = withFault(8L << 20, () -> killIncomingQemu());
-        assertEquals(o.reason(), Cause.LIBVIRT, o.cause());
+        // QEMU's stream goes through the agents: the dead QEMU's end closes the target's end of the stream
+        // channel, and the source may see that (often as a reset, not told apart from a cut) before libvirt
+        // reports its failed job
+        assertTrue(o.reason(), o.cause() == Cause.LIBVIRT || o.cause() == Cause.CHANNEL);
         assertGuestStillOnA(o);
         assertAudited(o, true, true);
     }

@@ -32,7 +32,7 @@ import io.ferry.itests.SerialLog;
 import io.ferry.itests.Testbed;
 import io.ferry.itests.TestbedHypervisors;
 import io.ferry.hypervisor.internal.LibvirtHypervisor;
-import io.ferry.migration.internal.LibvirtRelay;
+import io.ferry.migration.internal.Relay;
 import io.ferry.migration.internal.LibvirtTunnelHandler;
 
 /**
@@ -101,7 +101,7 @@ public class SecureTransportIT {
 
         // a target agent without the tunnel: the channel is refused and the guest stays on A
         mid.removeHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
-        try (LibvirtRelay relay = new LibvirtRelay(laptop, agent(), Duration.ofSeconds(10))) {
+        try (Relay relay = Relay.libvirt(laptop, agent(), Duration.ofSeconds(10))) {
             a.migrate(name, relay.libvirtUri(), MigrationOptions.DEFAULT, MigrationListener.NONE);
             fail("a refused channel must fail the migration");
         } catch (HypervisorException e) {
@@ -114,7 +114,7 @@ public class SecureTransportIT {
         long memoryBytes = a.domain(name).memoryKiB() * 1024;
         MigrationResult result;
         long carried;
-        try (LibvirtRelay relay = new LibvirtRelay(laptop, agent(), Duration.ofSeconds(10))) {
+        try (Relay relay = Relay.libvirt(laptop, agent(), Duration.ofSeconds(10))) {
             result = a.migrate(name, relay.libvirtUri(), MigrationOptions.DEFAULT, MigrationListener.NONE);
             assertNull(relay.failure());
             carried = relay.bytesCarried();

@@ -11,10 +11,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.ferry.api.channel.AgentAddress;
 import io.ferry.api.channel.AgentChannels;
 import io.ferry.api.channel.Channel;
+import io.ferry.migration.internal.LibvirtTunnelHandler;
+import io.ferry.migration.internal.QemuStreamHandler;
 
 /**
- * The source agent's channels, seen from inside: what the relay writes into the libvirt tunnel
- * channels before TLS encrypts it (plaintext, searched for the marker), and a switch that cuts a
+ * The source agent's channels, seen from inside: what the relays write into the tunnel channels
+ * (libvirt's connection, QEMU's stream) before TLS encrypts it (plaintext, searched for the marker), and a switch that cuts a
  * tunnel channel once it has carried a given number of bytes (a channel cut mid-migration).
  */
 final class TappedChannels implements AgentChannels {
@@ -36,7 +38,9 @@ final class TappedChannels implements AgentChannels {
     @Override
     public Channel open(AgentAddress peer, String purpose, Duration timeout) {
         Channel c = delegate.open(peer, purpose, timeout);
-        return "libvirt-migration".equals(purpose) ? new Tapped(c) : c;
+        // the tunnels of a migration: libvirt's connection and QEMU's stream (the VM state, unless tunnelled)
+        return LibvirtTunnelHandler.PURPOSE.equals(purpose) || QemuStreamHandler.PURPOSE.equals(purpose)
+                ? new Tapped(c) : c;
     }
 
     @Override

@@ -53,9 +53,10 @@ public interface Hypervisor {
     String domainXml(String name);
 
     /**
-     * Moves a running domain live to another libvirt host, peer-to-peer and tunnelled through
-     * libvirt's own connection, blocking until it runs there. On failure the domain keeps running
-     * here.
+     * Moves a running domain live to another libvirt host, peer-to-peer, blocking until it runs
+     * there: the VM state travels tunnelled through libvirt's own connection, or in QEMU's own
+     * stream to the socket that {@link MigrationOptions#streamUri()} names. On failure the domain
+     * keeps running here.
      *
      * @param targetUri the target host's libvirt URI, as this host's libvirtd can reach it
      */

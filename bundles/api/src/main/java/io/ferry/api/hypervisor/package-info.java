@@ -4,7 +4,7 @@
  * configured libvirt host, with the service property {@code ferry.host}.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package io.ferry.api.hypervisor;
 
 import org.osgi.annotation.bundle.Export;

@@ -51,7 +51,7 @@ public final class LibvirtHypervisor implements Hypervisor {
     private static volatile LibvirtNative nativeLibrary;
     private static final int HMP = 1; // VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP
     private static final long MIGRATE_FLAGS = Domain.MigrateFlags.LIVE | Domain.MigrateFlags.PEER2PEER
-            | Domain.MigrateFlags.TUNNELED | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.ABORT_ON_ERROR;
+            | Domain.MigrateFlags.PERSIST_DEST | Domain.MigrateFlags.ABORT_ON_ERROR;
     private static final int SNAPSHOT_FLAGS = Domain.SnapshotCreateFlags.LIVE | Domain.SnapshotCreateFlags.ATOMIC
             | Domain.SnapshotCreateFlags.NO_METADATA;
 
@@ -251,7 +251,13 @@ public final class LibvirtHypervisor implements Hypervisor {
             try {
                 // UNSAFE only skips libvirt's shared-storage guess; the operator declared the storage shared
                 long flags = MIGRATE_FLAGS | (sharedStorage ? Domain.MigrateFlags.UNSAFE : 0);
-                d.migrateToURI(targetUri, flags, null, options.bandwidthMiBs());
+                if (options.streamUri() == null) {
+                    d.migrateToURI(targetUri, flags | Domain.MigrateFlags.TUNNELED, null, options.bandwidthMiBs());
+                } else {
+                    // QEMU's own stream to that socket; libvirt's connection to the target carries only its
+                    // protocol (virDomainMigrateToURI2 with a migration URI)
+                    d.migrateToURI(targetUri, options.streamUri(), null, flags, null, options.bandwidthMiBs());
+                }
             } catch (LibvirtException e) {
                 String reason = timedOut.get()
                         ? "timed out after " + options.timeout().toSeconds() + " s and was aborted"

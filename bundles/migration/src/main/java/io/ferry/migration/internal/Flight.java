@@ -18,7 +18,7 @@ import io.ferry.api.migration.ProgressListener;
 
 /**
  * One migration in flight, out or in: what it is, where it stands, and how to stop it from
- * another thread (abort, timeout, agent stopping). Stopping closes its channel and relay and, while
+ * another thread (abort, timeout, agent stopping). Stopping closes its channel and relays and, while
  * libvirt's job runs on the source, aborts that job: every blocked step of the flow then fails
  * and the flow ends with the cause recorded here.
  */
@@ -43,7 +43,7 @@ final class Flight {
     volatile Phase phase;
     volatile MigrationProgress progress;
     volatile Channel channel;
-    volatile Closeable relay;
+    volatile Closeable transport;
     volatile TunnelGate.Session tunnels;
     volatile Hypervisor hypervisor;
     /** Set once libvirt's job has returned (either way): aborting it is pointless from then on. */
@@ -109,7 +109,7 @@ final class Flight {
     }
 
     void closeConnections() {
-        closeQuietly(relay);
+        closeQuietly(transport);
         TunnelGate.Session t = tunnels;
         if (t != null) {
             t.close();

@@ -13,6 +13,16 @@ public @interface MigrationConfig {
                     + "connects there, on behalf of a migration that arrived through an authenticated channel.")
     String libvirt_address() default "127.0.0.1:16509";
 
+    @AttributeDefinition(name = "Stream folder", description = "Folder of the UNIX sockets that carry QEMU's "
+            + "migration stream (the VM state) to and from this agent, as libvirt and QEMU see it; the same on every "
+            + "device, and QEMU's user must be able to create and connect sockets there. Empty: the VM state travels "
+            + "inside libvirt's tunnelled connection instead (slower: libvirtd copies it twice more).")
+    String stream_dir() default "/run/libvirt/ferry";
+
+    @AttributeDefinition(name = "Stream folder, as the agent sees it", description = "The same folder as this "
+            + "agent sees it, when libvirtd runs in a mount namespace of its own (the testbed's do). Empty: stream.dir.")
+    String stream_dir_local() default "";
+
     @AttributeDefinition(name = "Host", description = "The Ferry host name (Hypervisor service property ferry.host) "
             + "of this device's libvirt host: where migrate-in puts VMs, and migrate-out takes them from by default.")
     String host() default "local";

@@ -110,6 +110,7 @@ public final class MigrationEngine implements AutoCloseable {
     }
 
     private final Limits limits;
+    private final StreamSockets streams;
     private final Environment env;
     private final TunnelGate gate = new TunnelGate();
     private final SecureRandom random = new SecureRandom();
@@ -154,7 +155,16 @@ public final class MigrationEngine implements AutoCloseable {
      *                 {@link MigrationStore}); null: in memory only
      */
     public MigrationEngine(Limits limits, Environment env, java.nio.file.Path stateDir) {
+        this(limits, env, stateDir, null);
+    }
+
+    /**
+     * @param streams where QEMU's migration stream sockets are (see {@link StreamSockets}); null: migrate-outs
+     *                carry the VM state in libvirt's tunnel, and this agent takes no QEMU stream in
+     */
+    public MigrationEngine(Limits limits, Environment env, java.nio.file.Path stateDir, StreamSockets streams) {
         this.limits = limits;
+        this.streams = streams;
         this.env = env;
         this.store = stateDir == null ? null : new MigrationStore(stateDir, SESSIONS_REMEMBERED, limits.historySize());
         if (store != null) {
@@ -168,6 +178,14 @@ public final class MigrationEngine implements AutoCloseable {
 
     TunnelGate gate() {
         return gate;
+    }
+
+    /**
+     * The QEMU stream handler of this agent's migrate-ins, joining admitted channels to the incoming QEMU's
+     * socket; null when the engine has no stream folder.
+     */
+    public QemuStreamHandler streamHandler() {
+        return streams == null ? null : new QemuStreamHandler(streams.agentFolder(), gate);
     }
 
     /** The libvirt tunnel handler of this agent's migrate-ins, joining admitted channels to that libvirtd. */
@@ -446,16 +464,16 @@ public final class MigrationEngine implements AutoCloseable {
         }
         expect(reply, Type.ACCEPT, f.id);
 
-        // TRANSFER: libvirt's tunnelled migration, relayed inside channels to the target agent
+        // TRANSFER: libvirt's migration, its connection and QEMU's stream relayed inside channels to the target
         figures[0] = f.elapsedMillis();
         f.phase(Phase.TRANSFER, "");
-        LibvirtRelay relay;
+        Transport transport;
         try {
-            relay = new LibvirtRelay(env.channels(), r.target(), limits.control());
+            transport = Transport.open(env.channels(), r.target(), limits.control(), streams, f.id);
         } catch (IOException e) {
-            throw new Stop(Cause.INTERNAL, "cannot open the local relay for libvirt: " + e.getMessage());
+            throw new Stop(Cause.INTERNAL, "cannot open the local relays for libvirt and QEMU: " + e.getMessage());
         }
-        f.relay = relay;
+        f.transport = transport;
         CompletableFuture<Message> next = CompletableFuture.supplyAsync(() -> {
             try {
                 return Wire.read(channel.input());
@@ -473,18 +491,19 @@ public final class MigrationEngine implements AutoCloseable {
         MigrationOptions options = new MigrationOptions(r.maxDowntime() != null ? r.maxDowntime()
                 : limits.maxDowntime(), 0, Duration.ofMillis(Math.max(1000, remaining)), Duration.ofMillis(200),
                 true); // without libvirt's UNDEFINE_SOURCE: the source's definition goes only after CONFIRMED
+        options = transport.apply(options);
         MigrationResult result;
         f.transferStarted = true;
         try {
             if (f.stopped() != null) {
                 throw new HypervisorException("migrate", r.vm(), "stopped before libvirt started");
             }
-            result = hv.migrate(r.vm(), relay.libvirtUri(), options, f::transfer);
+            result = hv.migrate(r.vm(), transport.libvirtUri(), options, f::transfer);
         } catch (HypervisorException e) {
             f.transferEnded = true;
-            figures[4] = relay.bytesCarried();
+            figures[4] = transport.bytesCarried();
             tell(channel, new Reply(Type.ABORT, f.id, "libvirt's migration failed on the source"));
-            ChannelException relayFailure = relay.failure();
+            ChannelException relayFailure = transport.failure();
             if (f.stopped() != null) {
                 throw stopped(f, Cause.LIBVIRT, e.getMessage());
             }
@@ -499,8 +518,8 @@ public final class MigrationEngine implements AutoCloseable {
         figures[1] = result.wallMillis();
         figures[2] = result.stats().downtimeMillis();
         figures[3] = result.stats().dataProcessed();
-        figures[4] = relay.bytesCarried();
-        Flight.closeQuietly(relay);
+        figures[4] = transport.bytesCarried();
+        Flight.closeQuietly(transport);
 
         // CONFIRMATION: libvirt says the VM runs on the target; the target agent must confirm it
         f.phase(Phase.CONFIRMATION, "waiting for " + target + " to confirm " + r.vm() + " runs there");

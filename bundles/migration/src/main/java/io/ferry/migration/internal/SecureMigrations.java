@@ -34,8 +34,9 @@ import io.ferry.api.protection.HypervisorProtection;
 
 /**
  * The agent's migration service: migrate-out for the owner (console, API), migrate-in for other
- * agents on channels of purpose {@value #PURPOSE}, and the gated libvirt tunnel (purpose
- * {@value LibvirtTunnelHandler#PURPOSE}) that carries the VM state of an accepted migrate-in.
+ * agents on channels of purpose {@value #PURPOSE}, and the gated tunnels of an accepted migrate-in:
+ * libvirt's connection (purpose {@value LibvirtTunnelHandler#PURPOSE}) and QEMU's stream with the VM
+ * state (purpose {@value QemuStreamHandler#PURPOSE}, when a stream folder is configured).
  *
  * <p>Every reference is dynamic and greedy: the IT center may update the attestation, policy,
  * hypervisor-protection or channel bundles while a migration runs, and this component must not
@@ -73,15 +74,35 @@ public final class SecureMigrations implements Migrations, ChannelHandler, Envir
     private final MigrationEngine engine;
     private final LibvirtTunnelHandler tunnel;
     private final ServiceRegistration<ChannelHandler> tunnelRegistration;
+    private final QemuStreamHandler stream;
+    private final ServiceRegistration<ChannelHandler> streamRegistration;
 
     @Activate
     public SecureMigrations(MigrationConfig config, BundleContext context) {
         this.defaultHost = config.host();
-        this.engine = new MigrationEngine(MigrationEngine.Limits.of(config), this, stateDir(config, context));
+        StreamSockets streams = StreamSockets.of(config);
+        if (streams != null) {
+            // the target's QEMU creates its socket here: the folder must exist before a migrate-in
+            try {
+                java.nio.file.Files.createDirectories(streams.agentFolder());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot create the stream folder " + streams.agentFolder() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        this.engine = new MigrationEngine(MigrationEngine.Limits.of(config), this, stateDir(config, context), streams);
         this.tunnel = new LibvirtTunnelHandler(LibvirtTunnelHandler.parse(config.libvirt_address()), engine.gate());
+        this.stream = engine.streamHandler();
+        this.tunnelRegistration = context.registerService(ChannelHandler.class, tunnel,
+                purpose(LibvirtTunnelHandler.PURPOSE));
+        this.streamRegistration = stream == null ? null
+                : context.registerService(ChannelHandler.class, stream, purpose(QemuStreamHandler.PURPOSE));
+    }
+
+    private static Dictionary<String, Object> purpose(String purpose) {
         Dictionary<String, Object> props = new Hashtable<>();
-        props.put(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE);
-        this.tunnelRegistration = context.registerService(ChannelHandler.class, tunnel, props);
+        props.put(ChannelHandler.PURPOSE, purpose);
+        return props;
     }
 
     /** The configured state folder, else Karaf's data folder, else the bundle's own data folder. */
@@ -102,13 +123,23 @@ public final class SecureMigrations implements Migrations, ChannelHandler, Envir
 
     @Deactivate
     public void close() {
+        unregister(tunnelRegistration);
+        unregister(streamRegistration);
+        engine.close();
+        tunnel.close();
+        if (stream != null) {
+            stream.close();
+        }
+    }
+
+    private static void unregister(ServiceRegistration<?> registration) {
         try {
-            tunnelRegistration.unregister();
+            if (registration != null) {
+                registration.unregister();
+            }
         } catch (IllegalStateException ignored) {
             // the bundle is stopping: unregistered already
         }
-        engine.close();
-        tunnel.close();
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,

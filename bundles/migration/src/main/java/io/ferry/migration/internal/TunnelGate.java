@@ -71,6 +71,14 @@ final class TunnelGate {
      * showed the same certificate), or null when there is none.
      */
     Session admit(Channel channel) {
+        return admit(channel, null);
+    }
+
+    /**
+     * The session {@code id} when it is open for the agent at the other end of {@code channel} with the
+     * certificate it presents (the channel joins it), or null; a null id takes the newest such session.
+     */
+    Session admit(Channel channel, String id) {
         List<Session> sessions = open.get(channel.peerAgentId());
         if (sessions == null) {
             return null;
@@ -79,12 +87,19 @@ final class TunnelGate {
         Session[] snapshot = sessions.toArray(new Session[0]); // sessions end concurrently
         for (int i = snapshot.length - 1; i >= 0; i--) {
             Session s = snapshot[i];
-            if (s.certificate.equals(presented)) {
+            if (s.certificate.equals(presented) && (id == null || s.id.equals(id))) {
                 s.add(channel);
                 return s;
             }
         }
         return null;
+    }
+
+    /** Whether any session is open for the agent at the other end of {@code channel}, with its certificate. */
+    boolean expects(Channel channel) {
+        List<Session> sessions = open.get(channel.peerAgentId());
+        X509Certificate presented = channel.peerCertificate();
+        return sessions != null && sessions.stream().anyMatch(s -> s.certificate.equals(presented));
     }
 
     private static void closeQuietly(Closeable c) {

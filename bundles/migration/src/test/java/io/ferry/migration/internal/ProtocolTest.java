@@ -201,7 +201,7 @@ class ProtocolTest {
      */
     private String echoThroughTunnel(AgentChannels from, String text) throws Exception {
         byte[] sent = text.getBytes(StandardCharsets.UTF_8);
-        try (LibvirtRelay relay = new LibvirtRelay(from, target.address(), Duration.ofSeconds(5));
+        try (Relay relay = Relay.libvirt(from, target.address(), Duration.ofSeconds(5));
                 Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
             libvirtClient.setSoTimeout(5000);
             libvirtClient.getOutputStream().write(sent);

@@ -29,7 +29,7 @@ import io.ferry.channel.testing.TestPki;
  * A side-by-side micro benchmark of the migration transport without libvirt (a main class run by hand,
  * not a test): a client standing in for the source libvirtd pushes bulk data in 256 KiB writes, then
  * 1 KiB request/answer pairs, to a sink standing in for the target libvirtd, alternately over plain
- * loopback TCP and through {@link LibvirtRelay}, a real agent channel and {@link LibvirtTunnelHandler}
+ * loopback TCP and through {@link Relay}, a real agent channel and {@link LibvirtTunnelHandler}
  * (one JVM holds both agents, so the CPU counted is source and target together). Prints per round and
  * as medians: MiB/s, this process's CPU per MiB (user and system, from /proc/self/stat), thread context
  * switches per MiB (from /proc/self/task/N/status) and the request/answer round trip.
@@ -59,7 +59,7 @@ public final class RelayChainBench {
             for (int i = -2; i < rounds; i++) {
                 double[] p = run(sink.getLocalPort(), mib);
                 double[] r;
-                try (LibvirtRelay relay = new LibvirtRelay(source, dst, Duration.ofSeconds(10))) {
+                try (Relay relay = Relay.libvirt(source, dst, Duration.ofSeconds(10))) {
                     r = run(URI.create(relay.libvirtUri()).getPort(), mib);
                 }
                 System.out.printf("round %2d: %s | %s%n", i, line("plain", p), line("relayed", r));

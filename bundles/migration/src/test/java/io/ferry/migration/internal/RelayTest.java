@@ -27,7 +27,7 @@ import io.ferry.channel.testing.TestPki;
  * The migration transport without libvirt: an echo server stands in for the target's
  * libvirtd, and the bytes must come back intact through relay, TLS channel and tunnel handler.
  */
-class LibvirtRelayTest {
+class RelayTest {
 
     private ServerSocket fakeLibvirtd;
     private Thread echo;
@@ -58,7 +58,7 @@ class LibvirtRelayTest {
 
     @Test
     void bytesCrossIntactBothWays() throws Exception {
-        try (LibvirtRelay relay = new LibvirtRelay(source, mid(), Duration.ofSeconds(5))) {
+        try (Relay relay = Relay.libvirt(source, mid(), Duration.ofSeconds(5))) {
             URI uri = URI.create(relay.libvirtUri());
             assertThat(uri.getScheme()).isEqualTo("qemu+tcp");
             assertThat(uri.getHost()).isEqualTo("127.0.0.1");
@@ -94,7 +94,7 @@ class LibvirtRelayTest {
     @Test
     void aTargetThatRefusesClosesTheLibvirtConnectionAndSaysWhy() throws Exception {
         target.removeHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
-        try (LibvirtRelay relay = new LibvirtRelay(source, mid(), Duration.ofSeconds(5));
+        try (Relay relay = Relay.libvirt(source, mid(), Duration.ofSeconds(5));
                 Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
             assertThat(libvirtClient.getInputStream().read()).isEqualTo(-1);
             assertThat(relay.failure()).hasMessageContaining("has no handler for 'libvirt-migration'");
@@ -103,7 +103,7 @@ class LibvirtRelayTest {
 
     @Test
     void aClosedRelayCarriesNothing() throws Exception {
-        LibvirtRelay relay = new LibvirtRelay(source, mid(), Duration.ofSeconds(5));
+        Relay relay = Relay.libvirt(source, mid(), Duration.ofSeconds(5));
         int port = URI.create(relay.libvirtUri()).getPort();
         Socket open = new Socket("127.0.0.1", port);
         open.getOutputStream().write(1);

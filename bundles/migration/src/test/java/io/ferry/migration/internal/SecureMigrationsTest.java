@@ -84,6 +84,16 @@ class SecureMigrationsTest {
             }
 
             @Override
+            public String stream_dir() {
+                return ""; // libvirt's tunnel
+            }
+
+            @Override
+            public String stream_dir_local() {
+                return "";
+            }
+
+            @Override
             public long control_timeout_ms() {
                 return 30_000;
             }

@@ -59,6 +59,8 @@ final class TestAgent implements Environment, AutoCloseable {
     final TlsAgentChannels channels;
     final MigrationEngine engine;
     final LibvirtTunnelHandler tunnel;
+    final StreamSockets streams;
+    final QemuStreamHandler stream;
     final ServerSocket fakeLibvirtd;
     final AtomicInteger libvirtConnections = new AtomicInteger();
     final Hypervisor hypervisor = mock(Hypervisor.class);
@@ -79,10 +81,21 @@ final class TestAgent implements Environment, AutoCloseable {
     /** An agent whose used sessions and history are kept in {@code stateDir} (null: in memory). */
     TestAgent(String id, AgentCredentials credentials, MigrationEngine.Limits limits, DomainState vmState,
             java.nio.file.Path stateDir) throws IOException {
+        this(id, credentials, limits, vmState, stateDir, null);
+    }
+
+    /** An agent whose migrate-outs send QEMU's stream to {@code streams} and whose migrate-ins take it from there. */
+    TestAgent(String id, AgentCredentials credentials, MigrationEngine.Limits limits, DomainState vmState,
+            java.nio.file.Path stateDir, StreamSockets streams) throws IOException {
         this.id = id;
         this.vmState = vmState;
         this.channels = TestChannels.start(credentials);
-        this.engine = new MigrationEngine(limits, this, stateDir);
+        this.engine = new MigrationEngine(limits, this, stateDir, streams);
+        this.streams = streams;
+        this.stream = engine.streamHandler();
+        if (stream != null) {
+            channels.addHandler(stream, Map.of(ChannelHandler.PURPOSE, QemuStreamHandler.PURPOSE));
+        }
         this.fakeLibvirtd = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::echoLibvirtd, "fake-libvirtd-" + id);
         t.setDaemon(true);
@@ -182,6 +195,9 @@ final class TestAgent implements Environment, AutoCloseable {
         engine.close();
         channels.close();
         tunnel.close();
+        if (stream != null) {
+            stream.close();
+        }
         fakeLibvirtd.close();
     }
 
