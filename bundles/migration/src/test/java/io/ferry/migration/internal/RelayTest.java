@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,6 +35,7 @@ class RelayTest {
     private TlsAgentChannels source;
     private TlsAgentChannels target;
     private LibvirtTunnelHandler tunnel;
+    private final AtomicInteger daemonConnections = new AtomicInteger();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -102,6 +104,24 @@ class RelayTest {
     }
 
     @Test
+    void theFirstChannelIsOpenedAheadAndCarriesTheFirstConnection() throws Exception {
+        try (Relay relay = Relay.libvirt(source, mid(), Duration.ofSeconds(5))) {
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (daemonConnections.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            // the channel (TLS handshake, the target's tunnel to its daemon) is there before libvirt connects
+            assertThat(daemonConnections.get()).isEqualTo(1);
+            try (Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
+                libvirtClient.getOutputStream().write(7);
+                assertThat(libvirtClient.getInputStream().read()).isEqualTo(7);
+            }
+            assertThat(daemonConnections.get()).as("the first connection took the channel opened ahead")
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
     void aClosedRelayCarriesNothing() throws Exception {
         Relay relay = Relay.libvirt(source, mid(), Duration.ofSeconds(5));
         int port = URI.create(relay.libvirtUri()).getPort();
@@ -121,6 +141,7 @@ class RelayTest {
         while (!fakeLibvirtd.isClosed()) {
             try {
                 Socket s = fakeLibvirtd.accept();
+                daemonConnections.incrementAndGet();
                 Thread t = new Thread(() -> {
                     try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
                         in.transferTo(out);
