@@ -1,5 +1,6 @@
 package io.ferry.enrolment.internal;
 
+import static io.ferry.enrolment.internal.ItCenterReasons.reasonOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -111,15 +112,6 @@ class HttpsClientTest {
 
     private List<Seen> seen(String key) {
         return seen.stream().filter(s -> s.key().equals(key)).toList();
-    }
-
-    private static Reason reasonOf(Runnable r) {
-        try {
-            r.run();
-        } catch (ItCenterException e) {
-            return e.reason();
-        }
-        throw new AssertionError("no ItCenterException");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.ferry.enrolment.internal;
 
+import static io.ferry.enrolment.internal.ItCenterReasons.reasonOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -235,14 +236,5 @@ class ItCenterLinkServiceTest {
             return e.reason();
         }
         throw new AssertionError("no AccessDeniedException for " + path);
-    }
-
-    private static Reason reasonOf(Runnable r) {
-        try {
-            r.run();
-        } catch (ItCenterException e) {
-            return e.reason();
-        }
-        throw new AssertionError("no ItCenterException");
     }
 }
