@@ -70,8 +70,10 @@ final class TappedChannels implements AgentChannels {
                     sent += len;
                     long limit = cutAfter;
                     if (limit > 0 && sent > limit) {
+                        // a cut as the relay sees it on the network: its write fails, then it tears the pipe down
+                        // (closing the channel here first would let the other direction see an orderly end of
+                        // stream, which the pipe rightly does not call a break)
                         cut = true;
-                        c.close();
                         throw new IOException("channel cut by the test after " + sent + " bytes");
                     }
                     long slow = slowMillisPerWrite;

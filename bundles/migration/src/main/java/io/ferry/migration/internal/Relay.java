@@ -13,6 +13,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -108,6 +109,9 @@ public final class Relay implements Closeable {
         ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             listener.bind(UnixDomainSocketAddress.of(socket), 8);
+            // connecting needs write permission on the socket: this agent's user and the folder's group (QEMU's,
+            // with the folder's setgid bit) only, so no other local user can feed the target a VM state
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
             return new Relay(channels, target, timeout, QemuStreamHandler.PURPOSE, QemuStreamHandler.preamble(session),
                     listener, -1, socket);
         } catch (IOException | RuntimeException e) {

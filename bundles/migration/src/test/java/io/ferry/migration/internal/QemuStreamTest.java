@@ -78,6 +78,12 @@ class QemuStreamTest extends FlowFixture {
         });
     }
 
+    /** The relay's socket: this agent's user and the folder's group may connect, nobody else. */
+    private static void assertOnlyOwnerAndGroupMayConnect(Path socket) throws IOException {
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)))
+                .isEqualTo("rw-rw----");
+    }
+
     /** The source's QEMU: connects to the socket libvirt was given (as this agent sees it) and sends. */
     private static void outgoingQemu(Path socket, byte[] state) throws IOException {
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(socket));
@@ -101,6 +107,7 @@ class QemuStreamTest extends FlowFixture {
             roundTripThroughRelay(inv.getArgument(1)); // libvirt's own connection still goes through its relay
             String name = socketName(inv.getArgument(2));
             received[0] = incomingQemu(target.streams.agentFolder().resolve(name));
+            assertOnlyOwnerAndGroupMayConnect(source.streams.agentFolder().resolve(name));
             outgoingQemu(source.streams.agentFolder().resolve(name), state);
             received[0].get(10, TimeUnit.SECONDS);
             source.vmState = DomainState.SHUTOFF;
