@@ -3,7 +3,6 @@ package io.ferry.migration.internal;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -63,15 +62,7 @@ public final class LibvirtTunnelHandler implements ChannelHandler {
         daemon.setTcpNoDelay(true);
         daemon.connect(libvirt, 10_000);
         LOG.info("libvirt migration tunnel from agent " + channel.peerAgentId() + " to " + libvirt);
-        // The channel server closes the channel when accept returns: wait for the pipe to finish.
-        try {
-            Pipe.connect(Ends.of(channel), Ends.of(daemon), pipes).get();
-        } catch (InterruptedException e) {
-            // the channel server is stopping; it closes the channel, which ends the pipe
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("the pipe only ever completes normally", e);
-        }
+        Pipe.carry(Ends.of(channel), Ends.of(daemon), pipes);
     }
 
     static InetSocketAddress parse(String hostPort) {

@@ -20,7 +20,8 @@ public @interface MigrationConfig {
     String stream_dir() default "/run/libvirt/ferry";
 
     @AttributeDefinition(name = "Stream folder, as the agent sees it", description = "The same folder as this "
-            + "agent sees it, when libvirtd runs in a mount namespace of its own (the testbed's do). Empty: stream.dir.")
+            + "agent sees it, when libvirtd runs in a mount namespace of its own (the testbed's do). "
+            + "Empty: stream.dir.")
     String stream_dir_local() default "";
 
     @AttributeDefinition(name = "Host", description = "The Ferry host name (Hypervisor service property ferry.host) "

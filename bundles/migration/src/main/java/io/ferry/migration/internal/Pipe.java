@@ -35,6 +35,21 @@ final class Pipe {
         return connect(a, b, executor, new AtomicLong());
     }
 
+    /**
+     * Connects the two and waits until both are closed: for a channel handler, whose channel the channel server
+     * closes as soon as the handler returns. An interrupt (the server stopping, which closes the channel and so
+     * ends the pipe) returns at once with the thread's interrupt status set.
+     */
+    static void carry(End a, End b, Executor executor) {
+        try {
+            connect(a, b, executor).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the pipe only ever completes normally", e);
+        }
+    }
+
     /** As {@link #connect(End, End, Executor)}, adding every byte carried (both ways) to {@code carried}. */
     static CompletableFuture<Void> connect(End a, End b, Executor executor, AtomicLong carried) {
         return connect(a, b, executor, carried, e -> { });

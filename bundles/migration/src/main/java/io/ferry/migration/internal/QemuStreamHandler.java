@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -96,16 +96,8 @@ public final class QemuStreamHandler implements ChannelHandler {
             return;
         }
         LOG.fine("QEMU stream of session " + session + " from agent " + channel.peerAgentId() + " to " + socket);
-        qemu.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) first}));
-        // The channel server closes the channel when accept returns: wait for the pipe to finish.
-        try {
-            Pipe.connect(Ends.of(channel), Ends.of(qemu), pipes).get();
-        } catch (InterruptedException e) {
-            // the channel server is stopping; it closes the channel, which ends the pipe
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("the pipe only ever completes normally", e);
-        }
+        qemu.write(ByteBuffer.wrap(new byte[] {(byte) first}));
+        Pipe.carry(Ends.of(channel), Ends.of(qemu), pipes);
     }
 
     /** The session id of the preamble, or null when the channel began with anything else. */

@@ -166,17 +166,12 @@ public final class Relay implements Closeable {
                 }
                 Pipe.connect(Ends.of(local), Ends.of(channel), pipes, carried, e -> {
                     if (listener.isOpen()) {
-                        failure.compareAndSet(null, new ChannelException("a tunnel channel to " + target + " ("
-                                + purpose + ") broke: " + e.getMessage(), e));
+                        failure.compareAndSet(null, failed("broke", e));
                     }
                 });
             } catch (ChannelException e) {
                 failure.compareAndSet(null, e);
-                try {
-                    local.close(); // libvirt (or QEMU) sees the connection fail and aborts the migration
-                } catch (IOException ignored) {
-                    // nothing more to do
-                }
+                Flight.closeQuietly(local); // libvirt (or QEMU) sees the connection fail and aborts the migration
             }
         }
     }
@@ -191,8 +186,7 @@ public final class Relay implements Closeable {
                 out.write(preamble);
                 out.flush();
             } catch (IOException e) {
-                throw new ChannelException("a tunnel channel to " + target + " (" + purpose + ") broke: "
-                        + e.getMessage(), e);
+                throw failed("broke", e);
             }
         }
         return channel;
@@ -205,33 +199,23 @@ public final class Relay implements Closeable {
             if (e.getCause() instanceof ChannelException c) {
                 throw c;
             }
-            throw new ChannelException("a tunnel channel to " + target + " (" + purpose + ") could not open: "
-                    + e.getCause(), e.getCause());
+            throw failed("could not open", e.getCause());
         }
+    }
+
+    private ChannelException failed(String what, Throwable cause) {
+        return new ChannelException("a tunnel channel to " + target + " (" + purpose + ") " + what + ": "
+                + (cause instanceof IOException ? cause.getMessage() : cause), cause);
     }
 
     @Override
     public void close() throws IOException {
         listener.close();
-        ahead.thenAccept(Relay::closeQuietly); // unused, or still opening: closed when it is open
+        ahead.thenAccept(Flight::closeQuietly); // unused, or still opening: closed when it is open
         if (socketFile != null) {
             Files.deleteIfExists(socketFile);
         }
-        for (Closeable c : open) {
-            try {
-                c.close();
-            } catch (IOException ignored) {
-                // closed by its peer already
-            }
-        }
+        open.forEach(Flight::closeQuietly); // closed by their peers already, some
         pipes.shutdownNow();
-    }
-
-    private static void closeQuietly(Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // closed already
-        }
     }
 }

@@ -16,7 +16,8 @@ public record StreamSockets(Path libvirtFolder, Path agentFolder) {
             return null;
         }
         Path libvirt = Path.of(c.stream_dir().trim());
-        return new StreamSockets(libvirt, c.stream_dir_local().isBlank() ? libvirt : Path.of(c.stream_dir_local().trim()));
+        String local = c.stream_dir_local().trim();
+        return new StreamSockets(libvirt, local.isEmpty() ? libvirt : Path.of(local));
     }
 
     /** The migration URI of a session's stream, for libvirt. */

@@ -33,8 +33,8 @@ final class Transport implements Closeable {
             return new Transport(libvirt, null, null);
         }
         try {
-            return new Transport(libvirt, Relay.stream(channels, target, timeout, sockets.agentSocket(session), session),
-                    sockets.uri(session));
+            Relay stream = Relay.stream(channels, target, timeout, sockets.agentSocket(session), session);
+            return new Transport(libvirt, stream, sockets.uri(session));
         } catch (IOException | RuntimeException e) {
             libvirt.close();
             throw e;
