@@ -14,9 +14,8 @@ import io.ferry.api.channel.Channel;
  * because its own channel has another binding.
  *
  * <p>The exchange runs on the channel's streams; both ends must call the matching method at the
- * same point of their protocol (the side calling {@link #attestPeer} reads what {@link #answer}
- * writes, and the other way round). For mutual attestation each side calls both, in opposite
- * order.
+ * same point of their protocol: the side calling {@link #attestPeer} reads what {@link #answer}
+ * writes, and the other way round; for mutual attestation both sides call {@link #attestEachOther}.
  */
 @ProviderType
 public interface PeerAttestation {
@@ -40,4 +39,15 @@ public interface PeerAttestation {
      *         away
      */
     void answer(Channel channel, Duration timeout);
+
+    /**
+     * Mutual attestation: has the peer attest and attests to the peer at the same time, so the two
+     * quotes and the two judgements of the IT center run side by side instead of one after the other.
+     * Both ends of the channel call it; each gets the IT center's fresh verdict on the other.
+     *
+     * @throws AttestationException as {@link #attestPeer} and {@link #answer} do (the IT center
+     *         unreachable, the peer unable to attest or gone, a timeout, this agent's TPM failing);
+     *         a verdict that is merely low is returned, not thrown
+     */
+    Verdict attestEachOther(Channel channel, Duration timeout);
 }

@@ -12,7 +12,7 @@
  * that exists is well-formed, whatever machine its bytes came from.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package io.ferry.api.attestation;
 
 import org.osgi.annotation.bundle.Export;

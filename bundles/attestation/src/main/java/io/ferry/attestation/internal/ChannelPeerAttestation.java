@@ -71,22 +71,94 @@ public final class ChannelPeerAttestation implements PeerAttestation, ChannelHan
     @Override
     public Verdict attestPeer(Channel channel, Duration timeout) {
         String peer = channel.peerAgentId();
-        byte[] binding = channel.binding(BINDING_LABEL);
-        NonceGrant grant = itCenter.nonce(peer, binding);
+        NonceGrant grant = itCenter.nonce(peer, channel.binding(BINDING_LABEL));
         Frame answer;
         try {
             PeerFrames.write(channel.output(), Type.REQUEST, grant.nonce());
             answer = Timed.read(channel, timeout, "evidence",
                     () -> PeerFrames.read(channel.input(), Type.EVIDENCE, Type.REFUSED));
-        } catch (EOFException e) {
-            throw new AttestationException("agent " + peer + " closed the channel instead of attesting", e);
-        } catch (WireFormatException e) {
-            throw new AttestationException("agent " + peer + " answered the attestation request with "
-                    + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new AttestationException("the channel to agent " + peer + " failed during attestation: "
-                    + e.getMessage(), e);
+        } catch (IOException | WireFormatException e) {
+            throw failedAttesting(peer, e);
         }
+        return judge(peer, answer);
+    }
+
+    @Override
+    public void answer(Channel channel, Duration timeout) {
+        String peer = channel.peerAgentId();
+        Frame request;
+        try {
+            request = Timed.read(channel, timeout, "attestation request",
+                    () -> PeerFrames.read(channel.input(), Type.REQUEST));
+        } catch (IOException | WireFormatException e) {
+            throw failedReadingRequest(channel, e);
+        }
+        byte[] evidence = evidence(channel, request.payload());
+        try {
+            PeerFrames.write(channel.output(), Type.EVIDENCE, evidence);
+        } catch (IOException e) {
+            throw new AttestationException("cannot send evidence to agent " + peer + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Both sides send their request first and then quote the other's, so the two TPM quotes run at the same time,
+     * and so do the two calls to the IT center that judge them.
+     */
+    @Override
+    public Verdict attestEachOther(Channel channel, Duration timeout) {
+        String peer = channel.peerAgentId();
+        NonceGrant grant;
+        try {
+            grant = itCenter.nonce(peer, channel.binding(BINDING_LABEL));
+        } catch (RuntimeException e) {
+            refuse(channel, "it cannot attest this channel's peer: " + e.getMessage());
+            throw e;
+        }
+        Frame request;
+        try {
+            request = sendAndRead(channel, timeout, "attestation request", Type.REQUEST, grant.nonce(), Type.REQUEST,
+                    Type.REFUSED);
+        } catch (IOException | WireFormatException e) {
+            throw failedReadingRequest(channel, e);
+        }
+        if (request.type() == Type.REFUSED) {
+            throw new AttestationException("agent " + peer + " does not take part in the attestation: "
+                    + request.text());
+        }
+        byte[] ours = evidence(channel, request.payload());
+        Frame theirs;
+        try {
+            theirs = sendAndRead(channel, timeout, "evidence", Type.EVIDENCE, ours, Type.EVIDENCE, Type.REFUSED);
+        } catch (IOException | WireFormatException e) {
+            throw failedAttesting(peer, e);
+        }
+        return judge(peer, theirs);
+    }
+
+    /**
+     * Sends a frame while reading the peer's next one. Both sides send at once: two frames of up to 1 MiB need
+     * not fit the sockets' buffers, and a peer that refused may have closed the channel already, so its reason,
+     * when it came, says more than our failed write.
+     */
+    private static Frame sendAndRead(Channel channel, Duration timeout, String what, Type type, byte[] payload,
+            Type... expected) throws IOException {
+        Timed.Pending<Frame> reading = Timed.start(channel, what, () -> PeerFrames.read(channel.input(), expected));
+        IOException sending = null;
+        try {
+            PeerFrames.write(channel.output(), type, payload);
+        } catch (IOException e) {
+            sending = e;
+        }
+        Frame frame = reading.await(timeout);
+        if (sending != null && frame.type() != Type.REFUSED) {
+            throw sending;
+        }
+        return frame;
+    }
+
+    /** The peer's answer to our request, judged by the IT center. */
+    private Verdict judge(String peer, Frame answer) {
         if (answer.type() == Type.REFUSED) {
             throw new AttestationException("agent " + peer + " cannot attest: " + answer.text());
         }
@@ -101,40 +173,48 @@ public final class ChannelPeerAttestation implements PeerAttestation, ChannelHan
         return result.verdict();
     }
 
-    @Override
-    public void answer(Channel channel, Duration timeout) {
-        String peer = channel.peerAgentId();
-        Frame request;
-        try {
-            request = Timed.read(channel, timeout, "attestation request",
-                    () -> PeerFrames.read(channel.input(), Type.REQUEST));
-        } catch (EOFException e) {
-            throw new AttestationException("agent " + peer + " closed the channel before asking to attest", e);
-        } catch (WireFormatException e) {
-            refuse(channel, "malformed attestation request: " + e.getMessage());
-            throw new AttestationException("agent " + peer + " sent a malformed attestation request: "
-                    + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new AttestationException("the channel to agent " + peer + " failed: " + e.getMessage(), e);
-        }
+    /** This agent's evidence for the peer's nonce, bound to our end of the channel; the peer is told if the TPM fails. */
+    private byte[] evidence(Channel channel, byte[] nonce) {
         Evidence evidence;
         try {
-            evidence = attester.attest(request.payload(), channel.binding(BINDING_LABEL));
+            evidence = attester.attest(nonce, channel.binding(BINDING_LABEL));
         } catch (RuntimeException e) {
             refuse(channel, "the TPM failed: " + e.getMessage());
             throw e instanceof AttestationException a ? a
-                    : new AttestationException("cannot attest to agent " + peer + ": " + e.getMessage(), e);
+                    : new AttestationException("cannot attest to agent " + channel.peerAgentId() + ": "
+                            + e.getMessage(), e);
         }
         byte[] json = AttestationJson.write(AttestationJson.toJson(evidence)).getBytes(StandardCharsets.UTF_8);
-        try {
-            if (json.length > PeerFrames.MAX_EVIDENCE_BYTES) {
-                refuse(channel, "the evidence has " + json.length + " bytes, more than a frame carries");
-                throw new AttestationException("the evidence is too large for a channel frame (" + json.length + " bytes)");
-            }
-            PeerFrames.write(channel.output(), Type.EVIDENCE, json);
-        } catch (IOException e) {
-            throw new AttestationException("cannot send evidence to agent " + peer + ": " + e.getMessage(), e);
+        if (json.length > PeerFrames.MAX_EVIDENCE_BYTES) {
+            refuse(channel, "the evidence has " + json.length + " bytes, more than a frame carries");
+            throw new AttestationException("the evidence is too large for a channel frame (" + json.length + " bytes)");
         }
+        return json;
+    }
+
+    private static AttestationException failedAttesting(String peer, Exception e) {
+        if (e instanceof EOFException) {
+            return new AttestationException("agent " + peer + " closed the channel instead of attesting", e);
+        }
+        if (e instanceof WireFormatException) {
+            return new AttestationException("agent " + peer + " answered the attestation request with "
+                    + e.getMessage(), e);
+        }
+        return new AttestationException("the channel to agent " + peer + " failed during attestation: "
+                + e.getMessage(), e);
+    }
+
+    private static AttestationException failedReadingRequest(Channel channel, Exception e) {
+        String peer = channel.peerAgentId();
+        if (e instanceof EOFException) {
+            return new AttestationException("agent " + peer + " closed the channel before asking to attest", e);
+        }
+        if (e instanceof WireFormatException) {
+            refuse(channel, "malformed attestation request: " + e.getMessage());
+            return new AttestationException("agent " + peer + " sent a malformed attestation request: "
+                    + e.getMessage(), e);
+        }
+        return new AttestationException("the channel to agent " + peer + " failed: " + e.getMessage(), e);
     }
 
     private static void refuse(Channel channel, String why) {

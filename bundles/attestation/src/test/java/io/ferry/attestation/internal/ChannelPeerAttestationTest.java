@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.ferry.api.attestation.AttestationException;
+import io.ferry.api.attestation.Attester;
+import io.ferry.api.attestation.Evidence;
 import io.ferry.api.attestation.PeerAttestation;
 import io.ferry.api.attestation.Reason.Code;
 import io.ferry.api.attestation.ReferenceValue;
@@ -104,6 +107,113 @@ class ChannelPeerAttestationTest {
             laptopAttestation.answer(c, TIMEOUT);
             assertThat(desktopSees.get(5, TimeUnit.SECONDS).level()).isEqualTo("trusted");
         }
+    }
+
+    /** Both ends call attestEachOther: each gets the IT center's verdict on the other, and the quotes overlap. */
+    @Test
+    void eachAttestsTheOtherAtTheSameTime() throws Exception {
+        // each TPM waits inside its quote until the other's quote has begun: one after the other would time out
+        CyclicBarrier bothQuoting = new CyclicBarrier(2);
+        ChannelPeerAttestation laptopSide = new ChannelPeerAttestation(meeting(laptopTpm, bothQuoting),
+                () -> itc.link("laptop"));
+        ChannelPeerAttestation desktopSide = new ChannelPeerAttestation(meeting(desktopTpm, bothQuoting),
+                () -> itc.link("desktop"));
+        CompletableFuture<Verdict> desktopSees = new CompletableFuture<>();
+        desktop.addHandler(channel -> {
+            try {
+                desktopSees.complete(desktopSide.attestEachOther(channel, TIMEOUT));
+            } catch (RuntimeException e) {
+                desktopSees.completeExceptionally(e);
+            }
+        }, Map.of(ChannelHandler.PURPOSE, "each-other"));
+
+        try (Channel c = openTo(desktop, "desktop", "each-other")) {
+            Verdict laptopSees = laptopSide.attestEachOther(c, TIMEOUT);
+            assertThat(laptopSees.genuine()).isTrue();
+            assertThat(laptopSees.level()).isEqualTo("trusted");
+            assertThat(desktopSees.get(5, TimeUnit.SECONDS).level()).isEqualTo("trusted");
+        }
+        assertThat(laptopTpm.quotes).isEqualTo(1);
+        assertThat(desktopTpm.quotes).isEqualTo(1);
+        assertThat(itc.record).extracting(r -> r.requester() + " judged " + r.result().agentId())
+                .containsExactlyInAnyOrder("laptop judged desktop", "desktop judged laptop");
+    }
+
+    @Test
+    void aPeerWhoseTpmFailsSaysSoAndNeitherSideIsJudged() throws Exception {
+        Attester failing = new Attester() {
+            @Override
+            public Evidence attest(byte[] nonce, byte[] binding) {
+                throw new IllegalStateException("TPM2_Quote answered TPM_RC_FAILURE");
+            }
+
+            @Override
+            public int measurementPcr() {
+                return desktopTpm.measurementPcr();
+            }
+        };
+        ChannelPeerAttestation desktopSide = new ChannelPeerAttestation(failing, () -> itc.link("desktop"));
+        CompletableFuture<Throwable> desktopFailed = new CompletableFuture<>();
+        desktop.addHandler(channel -> {
+            try {
+                desktopSide.attestEachOther(channel, TIMEOUT);
+                desktopFailed.complete(null);
+            } catch (RuntimeException e) {
+                desktopFailed.complete(e);
+            }
+        }, Map.of(ChannelHandler.PURPOSE, "each-other"));
+
+        try (Channel c = openTo(desktop, "desktop", "each-other")) {
+            assertThatThrownBy(() -> laptopAttestation.attestEachOther(c, TIMEOUT))
+                    .isInstanceOf(AttestationException.class)
+                    .hasMessageContaining("agent desktop cannot attest: the TPM failed")
+                    .hasMessageContaining("TPM_RC_FAILURE");
+        }
+        assertThat(desktopFailed.get(5, TimeUnit.SECONDS)).isInstanceOf(AttestationException.class)
+                .hasMessageContaining("cannot attest to agent laptop");
+        assertThat(itc.record).isEmpty();
+    }
+
+    @Test
+    void aPeerWithoutItsItCenterSaysSoBeforeAnyQuote() throws Exception {
+        ChannelPeerAttestation desktopSide = new ChannelPeerAttestation(desktopTpm, () -> null);
+        desktop.addHandler(channel -> {
+            try {
+                desktopSide.attestEachOther(channel, TIMEOUT);
+            } catch (AttestationException expected) {
+                // the laptop hears why
+            }
+        }, Map.of(ChannelHandler.PURPOSE, "each-other"));
+
+        try (Channel c = openTo(desktop, "desktop", "each-other")) {
+            assertThatThrownBy(() -> laptopAttestation.attestEachOther(c, TIMEOUT))
+                    .isInstanceOf(AttestationException.class)
+                    .hasMessageContaining("agent desktop does not take part in the attestation")
+                    .hasMessageContaining("no link to the IT center");
+        }
+        assertThat(desktopTpm.quotes).isZero();
+        assertThat(laptopTpm.quotes).isZero();
+        assertThat(itc.record).isEmpty();
+    }
+
+    /** An attester whose quote begins only once the other attester's quote has begun too. */
+    static Attester meeting(Attester tpm, CyclicBarrier barrier) {
+        return new Attester() {
+            @Override
+            public Evidence attest(byte[] nonce, byte[] binding) {
+                try {
+                    barrier.await(5, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new AttestationException("the other side's quote did not run alongside this one", e);
+                }
+                return tpm.attest(nonce, binding);
+            }
+
+            @Override
+            public int measurementPcr() {
+                return tpm.measurementPcr();
+            }
+        };
     }
 
     /**

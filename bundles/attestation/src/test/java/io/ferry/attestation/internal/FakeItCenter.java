@@ -46,6 +46,8 @@ final class FakeItCenter {
     final Map<String, Nonce> nonces = new ConcurrentHashMap<>();
     final List<AttestationRecord> record = new ArrayList<>();
     final List<String> calls = new ArrayList<>();
+    /** The round trip of every call, as if the IT center were that far away (benchmarks). */
+    volatile long latencyMillis;
     /** The remediation for a verdict below the level asked for. */
     volatile BiFunction<Verdict, String, Remediation> remediation = (v, level) -> Remediation.NONE;
     private final SecureRandom random = new SecureRandom();
@@ -69,6 +71,15 @@ final class FakeItCenter {
 
             @Override
             public String call(String method, String path, String json, Duration timeout) {
+                long away = latencyMillis;
+                if (away > 0) { // the network's round trip, outside the lock: two agents' calls overlap in it
+                    try {
+                        Thread.sleep(away);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new ItCenterException(ItCenterException.Reason.UNAVAILABLE, "interrupted");
+                    }
+                }
                 synchronized (FakeItCenter.this) {
                     calls.add(caller + " " + method + " " + path);
                     return handle(caller, method, path, json);

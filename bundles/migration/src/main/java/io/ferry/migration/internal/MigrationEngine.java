@@ -399,15 +399,16 @@ public final class MigrationEngine implements AutoCloseable {
             throw stopped(f, Cause.ABORTED, "stopped");
         }
 
-        // ATTESTATION: the IT center's fresh verdict on the target, bound to this channel; then ours
-        f.phase(Phase.ATTESTATION, "having " + target + " attested");
+        // ATTESTATION: the IT center's fresh verdict on the target, bound to this channel, while the target gets
+        // one on us (both quotes and both judgements at once)
+        f.phase(Phase.ATTESTATION, "attesting " + target + " and being attested by it");
         PeerAttestation attestation = env.attestation();
         if (attestation == null) {
             throw new Stop(Cause.ATTESTATION, "this agent has no peer attestation service, so the target cannot "
                     + "be attested (install the ferry-attestation feature)");
         }
-        Verdict verdict = step(f, Cause.ATTESTATION, "attesting the target",
-                () -> attestation.attestPeer(channel, limits.control()));
+        Verdict verdict = step(f, Cause.ATTESTATION, "attesting the target and being attested by it",
+                () -> attestation.attestEachOther(channel, limits.control()));
         if (!verdict.genuine()) {
             throw new Stop(Cause.ATTESTATION, "the IT center found " + target + "'s evidence not genuine: "
                     + oneLine(verdict.explain()));
@@ -419,11 +420,7 @@ public final class MigrationEngine implements AutoCloseable {
                     + "; the IT center rates " + target + " '" + verdict.level() + "'"
                     + (verdict.reasons().isEmpty() ? "" : " (" + oneLine(verdict.explain()) + ")"));
         }
-        f.phase(Phase.ATTESTATION, target + " attested '" + verdict.level() + "'; answering its attestation");
-        step(f, Cause.ATTESTATION, "answering the target's attestation", () -> {
-            attestation.answer(channel, limits.control());
-            return null;
-        });
+        f.phase(Phase.ATTESTATION, target + " attested '" + verdict.level() + "'");
 
         // PROTECTION: the VM's run-time integrity, just before it leaves
         if (limits.protectionRequired()) {
@@ -747,12 +744,8 @@ public final class MigrationEngine implements AutoCloseable {
         if (attestation == null) {
             throw new Stop(Cause.ATTESTATION, "this agent has no peer attestation service");
         }
-        step(f, Cause.ATTESTATION, "answering the source's attestation", () -> {
-            attestation.answer(channel, limits.control());
-            return null;
-        });
-        Verdict verdict = step(f, Cause.ATTESTATION, "attesting the source",
-                () -> attestation.attestPeer(channel, limits.control()));
+        Verdict verdict = step(f, Cause.ATTESTATION, "attesting the source and being attested by it",
+                () -> attestation.attestEachOther(channel, limits.control()));
 
         f.phase(Phase.HANDOVER, "waiting for the offer");
         Message m = step(f, Cause.CHANNEL, "the source's offer", () -> Wire.read(channel.input()));

@@ -79,8 +79,7 @@ class PersistenceTest {
 
     private Message offer(String session) throws Exception {
         try (Channel c = source.channels.open(target.address(), SecureMigrations.PURPOSE, Duration.ofSeconds(5))) {
-            source.attestation.attestPeer(c, Duration.ofSeconds(5));
-            source.attestation.answer(c, Duration.ofSeconds(5));
+            source.attestation.attestEachOther(c, Duration.ofSeconds(5));
             Wire.write(c.output(), new Offer(session, VM, UUID, "alice", "header.payload.signature", "host-laptop",
                     "trusted"));
             Message answer = Wire.read(c.input());
@@ -203,7 +202,7 @@ class PersistenceTest {
 
         // through the channel server: the source sees the channel end before any attestation
         try (Channel c = source.channels.open(target.address(), SecureMigrations.PURPOSE, Duration.ofSeconds(5))) {
-            assertThatThrownBy(() -> source.attestation.attestPeer(c, Duration.ofSeconds(5)))
+            assertThatThrownBy(() -> source.attestation.attestEachOther(c, Duration.ofSeconds(5)))
                     .isInstanceOf(AttestationException.class);
         }
         assertThat(target.lastControl.get()).as("the channel reached the engine").isNotNull();

@@ -217,8 +217,7 @@ class ProtocolTest {
     /** Opens the control channel and plays the source's side of mutual attestation. */
     private Channel openAsSource() {
         Channel c = source.channels.open(target.address(), SecureMigrations.PURPOSE, Duration.ofSeconds(5));
-        source.attestation.attestPeer(c, Duration.ofSeconds(5));
-        source.attestation.answer(c, Duration.ofSeconds(5));
+        source.attestation.attestEachOther(c, Duration.ofSeconds(5));
         return c;
     }
 

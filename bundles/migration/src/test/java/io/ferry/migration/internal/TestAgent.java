@@ -239,6 +239,7 @@ final class TestAgent implements Environment, AutoCloseable {
      */
     static final class FakeAttestation implements PeerAttestation {
         volatile Verdict verdictOnPeer = verdict("trusted", true);
+        /** Cuts the channel where this side would send its evidence. */
         volatile boolean cutWhenAnswering;
         /** Runs before this side attests its peer: a test may make it wait for something. */
         volatile Runnable beforeAttesting = () -> { };
@@ -248,21 +249,25 @@ final class TestAgent implements Environment, AutoCloseable {
         public Verdict attestPeer(Channel channel, Duration timeout) {
             calls.add("attestPeer");
             beforeAttesting.run();
-            try {
-                int b = channel.input().read();
-                if (b != 0x5a) {
-                    throw new AttestationException(channel.peerAgentId() + " did not answer the attestation");
-                }
-            } catch (IOException e) {
-                throw new AttestationException(channel.peerAgentId() + " went away during attestation: "
-                        + e.getMessage(), e);
-            }
-            return verdictOnPeer;
+            return receive(channel);
         }
 
         @Override
         public void answer(Channel channel, Duration timeout) {
             calls.add("answer");
+            send(channel);
+        }
+
+        /** As the real one: each side sends before it reads, so neither waits for the other's verdict. */
+        @Override
+        public Verdict attestEachOther(Channel channel, Duration timeout) {
+            calls.add("attestEachOther");
+            beforeAttesting.run();
+            send(channel);
+            return receive(channel);
+        }
+
+        private void send(Channel channel) {
             try {
                 if (cutWhenAnswering) {
                     channel.close();
@@ -273,6 +278,19 @@ final class TestAgent implements Environment, AutoCloseable {
             } catch (IOException e) {
                 throw new AttestationException("answer failed: " + e.getMessage(), e);
             }
+        }
+
+        private Verdict receive(Channel channel) {
+            try {
+                int b = channel.input().read();
+                if (b != 0x5a) {
+                    throw new AttestationException(channel.peerAgentId() + " did not answer the attestation");
+                }
+            } catch (IOException e) {
+                throw new AttestationException(channel.peerAgentId() + " went away during attestation: "
+                        + e.getMessage(), e);
+            }
+            return verdictOnPeer;
         }
     }
 }
