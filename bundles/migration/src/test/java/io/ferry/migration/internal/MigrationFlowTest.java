@@ -95,7 +95,7 @@ class MigrationFlowTest extends FlowFixture {
         assertThat(o.bytesTransferred()).isEqualTo(1000);
         assertThat(o.bytesCarried()).isGreaterThanOrEqualTo(22);
         assertThat(o.preparationMillis()).isBetween(0L, o.totalMillis());
-        assertThat(target.libvirtConnections.get()).isEqualTo(1);
+        assertThat(target.fakeLibvirtd.connections()).isEqualTo(1);
         // mutual attestation, both sides at once
         assertThat(source.attestation.calls).containsExactly("attestEachOther");
         assertThat(target.attestation.calls).containsExactly("attestEachOther");

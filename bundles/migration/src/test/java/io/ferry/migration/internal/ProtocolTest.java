@@ -160,7 +160,7 @@ class ProtocolTest {
     void noAgentReachesTheTargetsLibvirtWithoutAnAcceptedMigration() throws Exception {
         assertThat(echoThroughTunnel(source.channels, "virConnectOpen")).as("the tunnel is closed, nothing echoed")
                 .isEmpty();
-        assertThat(target.libvirtConnections.get()).isZero();
+        assertThat(target.fakeLibvirtd.connections()).isZero();
     }
 
     @Test
@@ -169,7 +169,7 @@ class ProtocolTest {
             Wire.write(c.output(), offer());
             assertThat(Wire.read(c.input()).type()).isEqualTo(Type.ACCEPT);
             assertThat(echoThroughTunnel(source.channels, "hello")).isEqualTo("hello");
-            assertThat(target.libvirtConnections.get()).isEqualTo(1);
+            assertThat(target.fakeLibvirtd.connections()).isEqualTo(1);
             Wire.write(c.output(), new Reply(Type.ABORT, SESSION, "test over"));
         }
     }
@@ -183,10 +183,10 @@ class ProtocolTest {
             Wire.write(c.output(), offer());
             assertThat(Wire.read(c.input()).type()).isEqualTo(Type.ACCEPT);
             assertThat(echoThroughTunnel(twin, "hello")).as("the twin's tunnel is closed, nothing echoed").isEmpty();
-            assertThat(target.libvirtConnections.get()).isZero();
+            assertThat(target.fakeLibvirtd.connections()).isZero();
             // the attested source itself still gets through
             assertThat(echoThroughTunnel(source.channels, "hello")).isEqualTo("hello");
-            assertThat(target.libvirtConnections.get()).isEqualTo(1);
+            assertThat(target.fakeLibvirtd.connections()).isEqualTo(1);
             Wire.write(c.output(), new Reply(Type.ABORT, SESSION, "test over"));
         } finally {
             twin.close();

@@ -3,16 +3,13 @@ package io.ferry.migration.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,23 +27,18 @@ import io.ferry.channel.testing.TestPki;
  */
 class RelayTest {
 
-    private ServerSocket fakeLibvirtd;
-    private Thread echo;
+    private EchoDaemon fakeLibvirtd;
     private TlsAgentChannels source;
     private TlsAgentChannels target;
     private LibvirtTunnelHandler tunnel;
-    private final AtomicInteger daemonConnections = new AtomicInteger();
 
     @BeforeEach
     void setUp() throws Exception {
-        fakeLibvirtd = new ServerSocket(0);
-        echo = new Thread(this::echoForever, "fake-libvirtd");
-        echo.setDaemon(true);
-        echo.start();
+        fakeLibvirtd = new EchoDaemon("fake-libvirtd");
         TestPki pki = new TestPki("IT center");
         source = TestChannels.start(pki.agent("laptop"));
         target = TestChannels.start(pki.agent("mid"));
-        tunnel = new LibvirtTunnelHandler(new java.net.InetSocketAddress("127.0.0.1", fakeLibvirtd.getLocalPort()));
+        tunnel = new LibvirtTunnelHandler(fakeLibvirtd.address());
         target.addHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
     }
 
@@ -107,16 +99,16 @@ class RelayTest {
     void theFirstChannelIsOpenedAheadAndCarriesTheFirstConnection() throws Exception {
         try (Relay relay = Relay.libvirt(source, mid(), Duration.ofSeconds(5))) {
             long deadline = System.nanoTime() + 5_000_000_000L;
-            while (daemonConnections.get() == 0 && System.nanoTime() < deadline) {
+            while (fakeLibvirtd.connections() == 0 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
             // the channel (TLS handshake, the target's tunnel to its daemon) is there before libvirt connects
-            assertThat(daemonConnections.get()).isEqualTo(1);
+            assertThat(fakeLibvirtd.connections()).isEqualTo(1);
             try (Socket libvirtClient = new Socket("127.0.0.1", URI.create(relay.libvirtUri()).getPort())) {
                 libvirtClient.getOutputStream().write(7);
                 assertThat(libvirtClient.getInputStream().read()).isEqualTo(7);
             }
-            assertThat(daemonConnections.get()).as("the first connection took the channel opened ahead")
+            assertThat(fakeLibvirtd.connections()).as("the first connection took the channel opened ahead")
                     .isEqualTo(1);
         }
     }
@@ -135,25 +127,5 @@ class RelayTest {
 
     private AgentAddress mid() {
         return new AgentAddress("mid", "127.0.0.1", target.port());
-    }
-
-    private void echoForever() {
-        while (!fakeLibvirtd.isClosed()) {
-            try {
-                Socket s = fakeLibvirtd.accept();
-                daemonConnections.incrementAndGet();
-                Thread t = new Thread(() -> {
-                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                        in.transferTo(out);
-                    } catch (IOException ignored) {
-                        // the test closed it
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return;
-            }
-        }
     }
 }

@@ -7,17 +7,11 @@ import static org.mockito.Mockito.lenient;
 import static org.mockito.Mockito.mock;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.ferry.api.attestation.AttestationException;
@@ -61,8 +55,7 @@ final class TestAgent implements Environment, AutoCloseable {
     final LibvirtTunnelHandler tunnel;
     final StreamSockets streams;
     final QemuStreamHandler stream;
-    final ServerSocket fakeLibvirtd;
-    final AtomicInteger libvirtConnections = new AtomicInteger();
+    final EchoDaemon fakeLibvirtd;
     final Hypervisor hypervisor = mock(Hypervisor.class);
     final PolicyService policy = mock(PolicyService.class);
     final ItCenterLink itCenter = mock(ItCenterLink.class);
@@ -96,12 +89,8 @@ final class TestAgent implements Environment, AutoCloseable {
         if (stream != null) {
             channels.addHandler(stream, Map.of(ChannelHandler.PURPOSE, QemuStreamHandler.PURPOSE));
         }
-        this.fakeLibvirtd = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        Thread t = new Thread(this::echoLibvirtd, "fake-libvirtd-" + id);
-        t.setDaemon(true);
-        t.start();
-        this.tunnel = new LibvirtTunnelHandler(new InetSocketAddress("127.0.0.1", fakeLibvirtd.getLocalPort()),
-                engine.gate());
+        this.fakeLibvirtd = new EchoDaemon("fake-libvirtd-" + id);
+        this.tunnel = new LibvirtTunnelHandler(fakeLibvirtd.address(), engine.gate());
         channels.addHandler(tunnel, Map.of(ChannelHandler.PURPOSE, LibvirtTunnelHandler.PURPOSE));
         ChannelHandler control = channel -> {
             lastControl.set(channel);
@@ -168,26 +157,6 @@ final class TestAgent implements Environment, AutoCloseable {
 
     static Verdict verdict(String level, boolean genuine) {
         return new Verdict(level, genuine, List.of(), List.of(), List.of());
-    }
-
-    private void echoLibvirtd() {
-        while (!fakeLibvirtd.isClosed()) {
-            try {
-                Socket s = fakeLibvirtd.accept();
-                libvirtConnections.incrementAndGet();
-                Thread t = new Thread(() -> {
-                    try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
-                        in.transferTo(out);
-                    } catch (IOException ignored) {
-                        // the tunnel went away
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return;
-            }
-        }
     }
 
     @Override
