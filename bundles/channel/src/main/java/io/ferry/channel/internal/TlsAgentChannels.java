@@ -3,14 +3,19 @@ package io.ferry.channel.internal;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -18,12 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLServerSocket;
-import javax.net.ssl.SSLSocket;
 
-import org.bouncycastle.tls.TlsException;
 import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -53,9 +54,12 @@ public final class TlsAgentChannels implements AgentChannels {
     private static final int MAX_CONCURRENT_CHANNELS = 64;
 
     private final AgentCredentials credentials;
-    private final SSLContext context;
-    private final SSLServerSocket server;
+    private final TlsContexts tls;
+    private final ServerSocketChannel server;
+    private final int port;
     private final int handshakeTimeoutMillis;
+    /** Closes a connection whose handshake and opening exchange outlast their time (a socket channel has no read timeout). */
+    private final ScheduledExecutorService deadlines;
     /**
      * The handlers by purpose, as sources got from only when a channel arrives: a handler's
      * component usually needs this service too (to open channels), and getting it at bind time
@@ -76,16 +80,21 @@ public final class TlsAgentChannels implements AgentChannels {
     @Activate
     public TlsAgentChannels(ChannelConfig config, @Reference AgentCredentials credentials) throws IOException {
         this.credentials = credentials;
-        this.context = TlsContexts.of(credentials);
+        this.tls = TlsContexts.of(credentials);
         this.handshakeTimeoutMillis = config.handshake_timeout_ms();
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(0, MAX_CONCURRENT_CHANNELS, 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), r -> daemon(r, "ferry-channel-" + n.incrementAndGet()));
-        this.server = (SSLServerSocket) context.getServerSocketFactory()
-                .createServerSocket(config.port(), 50, InetAddress.getByName(config.bind_address()));
-        server.setNeedClientAuth(true);
-        server.setEnabledProtocols(TlsContexts.PROTOCOLS);
-        this.acceptor = daemon(this::acceptLoop, "ferry-channel-acceptor-" + server.getLocalPort());
+        this.server = ServerSocketChannel.open();
+        try {
+            server.bind(new InetSocketAddress(InetAddress.getByName(config.bind_address()), config.port()), 50);
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
+        this.port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "ferry-channel-deadlines-" + port));
+        this.acceptor = daemon(this::acceptLoop, "ferry-channel-acceptor-" + port);
         acceptor.start();
     }
 
@@ -148,6 +157,7 @@ public final class TlsAgentChannels implements AgentChannels {
             // closing a listening socket fails only if it was closed already
         }
         workers.shutdownNow();
+        deadlines.shutdownNow();
     }
 
     @Override
@@ -157,59 +167,64 @@ public final class TlsAgentChannels implements AgentChannels {
 
     @Override
     public int port() {
-        return server.getLocalPort();
+        return port;
     }
 
     @Override
     public Channel open(AgentAddress peer, String purpose, Duration timeout) {
         ChannelHeader.checkPurpose(purpose);
-        SSLSocket socket = null;
+        SocketChannel socket = null;
+        EngineSocket connection = null;
+        Deadline deadline = null;
         try {
-            socket = (SSLSocket) context.getSocketFactory().createSocket();
-            socket.setEnabledProtocols(TlsContexts.PROTOCOLS);
-            socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(peer.host(), peer.port()), (int) timeout.toMillis());
-            socket.setSoTimeout((int) timeout.toMillis());
-            socket.startHandshake();
-            X509Certificate certificate = PeerIdentity.certificate(socket.getSession());
+            socket = SocketChannel.open();
+            deadline = new Deadline(socket, timeout.toMillis());
+            InetSocketAddress address = new InetSocketAddress(peer.host(), peer.port());
+            socket.socket().connect(address, (int) timeout.toMillis());
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            connection = new EngineSocket(socket, tls.clientEngine(address));
+            connection.handshake();
+            X509Certificate certificate = PeerIdentity.certificate(connection.session());
             String agent = PeerIdentity.agentId(certificate);
             if (!agent.equals(peer.agentId())) {
                 throw new ChannelException("channel to " + peer + ": the peer is agent '" + agent
                         + "', not '" + peer.agentId() + "'");
             }
             byte[] nonce = nonce();
-            ChannelHeader.writeRequest(socket.getOutputStream(), purpose, nonce);
-            byte[] peerNonce = ChannelHeader.readAnswer(socket.getInputStream());
-            socket.setSoTimeout(0);
+            ChannelHeader.writeRequest(connection.output(), purpose, nonce);
+            byte[] peerNonce = ChannelHeader.readAnswer(connection.input());
+            if (!deadline.cancel()) {
+                throw new ClosedChannelException();
+            }
             byte[] transcript = Transcript.of(credentials.certificateChain()[0], certificate, nonce, peerNonce);
-            return new TlsChannel(socket, purpose, agent, certificate, transcript);
+            return new TlsChannel(connection, purpose, agent, certificate, transcript);
         } catch (ChannelHeader.Refused e) {
-            closeQuietly(socket);
+            closeQuietly(socket, connection, deadline);
             throw new ChannelException("channel to " + peer + ": " + purpose + " refused: " + e.getMessage());
         } catch (ChannelException e) {
-            closeQuietly(socket);
+            closeQuietly(socket, connection, deadline);
             throw e;
-        } catch (SocketTimeoutException e) {
-            closeQuietly(socket);
-            throw new ChannelException("channel to " + peer + ": no answer within " + timeout.toMillis() + " ms", e);
-        } catch (SSLException | TlsException e) {
-            // In TLS 1.3 the server judges the client's certificate after the client finished its
-            // half of the handshake: a refusal can arrive as an alert on the first read.
-            closeQuietly(socket);
-            throw new ChannelException("channel to " + peer + ": TLS handshake failed (untrusted, revoked or "
-                    + "expired certificate on one side?): " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(socket);
+            closeQuietly(socket, connection, deadline);
+            if (deadline != null && deadline.expired()) {
+                throw new ChannelException("channel to " + peer + ": no answer within " + timeout.toMillis() + " ms", e);
+            }
+            if (e instanceof SSLException) {
+                // In TLS 1.3 the server judges the client's certificate after the client finished its
+                // half of the handshake: a refusal can arrive as an alert on the first read.
+                throw new ChannelException("channel to " + peer + ": TLS handshake failed (untrusted, revoked or "
+                        + "expired certificate on one side?): " + e.getMessage(), e);
+            }
             throw new ChannelException("channel to " + peer + ": " + e.getMessage(), e);
         }
     }
 
     private void acceptLoop() {
-        while (!server.isClosed()) {
-            SSLSocket socket;
+        while (server.isOpen()) {
+            SocketChannel socket;
             try {
-                socket = (SSLSocket) server.accept();
-            } catch (SocketException e) {
+                socket = server.accept();
+            } catch (ClosedChannelException e) {
                 return; // closed by deactivate
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "channel accept failed", e);
@@ -218,41 +233,74 @@ public final class TlsAgentChannels implements AgentChannels {
             try {
                 workers.execute(() -> serve(socket));
             } catch (RejectedExecutionException e) {
-                LOG.warning("too many open channels; refused a connection from " + socket.getRemoteSocketAddress());
-                closeQuietly(socket);
+                LOG.warning("too many open channels; refused a connection from " + remote(socket));
+                closeQuietly(socket, null, null);
             }
         }
     }
 
-    private void serve(SSLSocket socket) {
-        String from = String.valueOf(socket.getRemoteSocketAddress());
-        try (socket) {
-            socket.setSoTimeout(handshakeTimeoutMillis);
-            socket.setTcpNoDelay(true);
-            socket.startHandshake();
-            X509Certificate certificate = PeerIdentity.certificate(socket.getSession());
+    private void serve(SocketChannel socket) {
+        String from = remote(socket);
+        Deadline deadline = new Deadline(socket, handshakeTimeoutMillis);
+        try (socket; EngineSocket connection = new EngineSocket(socket,
+                tls.serverEngine((InetSocketAddress) socket.getRemoteAddress()))) {
+            socket.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            connection.handshake();
+            X509Certificate certificate = PeerIdentity.certificate(connection.session());
             String agent = PeerIdentity.agentId(certificate);
-            ChannelHeader.Request request = ChannelHeader.readRequest(socket.getInputStream());
+            ChannelHeader.Request request = ChannelHeader.readRequest(connection.input());
             HandlerSource source = handlers.get(request.purpose());
             ChannelHandler handler = source == null ? null : source.get();
             if (handler == null) {
-                ChannelHeader.writeRefusal(socket.getOutputStream(), "agent " + agentId()
+                ChannelHeader.writeRefusal(connection.output(), "agent " + agentId()
                         + " has no handler for '" + request.purpose() + "'");
+                deadline.cancel();
                 return;
             }
             byte[] nonce = nonce();
-            ChannelHeader.writeAcceptance(socket.getOutputStream(), nonce);
-            socket.setSoTimeout(0);
+            ChannelHeader.writeAcceptance(connection.output(), nonce);
+            if (!deadline.cancel()) {
+                throw new ClosedChannelException();
+            }
             byte[] transcript = Transcript.of(certificate, credentials.certificateChain()[0], request.nonce(), nonce);
             try {
-                handler.accept(new TlsChannel(socket, request.purpose(), agent, certificate, transcript));
+                handler.accept(new TlsChannel(connection, request.purpose(), agent, certificate, transcript));
             } finally {
                 source.release(handler);
             }
-        } catch (SSLException | TlsException e) {
+        } catch (SSLException e) {
             LOG.info("channel from " + from + " refused in the TLS handshake: " + e.getMessage());
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.INFO, "channel from " + from + " ended: " + e.getMessage(), e);
+            String why = deadline.expired() ? "no handshake within " + handshakeTimeoutMillis + " ms" : e.getMessage();
+            LOG.log(Level.INFO, "channel from " + from + " ended: " + why, e);
+        } finally {
+            deadline.cancel();
+        }
+    }
+
+    /** Closes a connection unless cancelled in time. */
+    private final class Deadline {
+        private final ScheduledFuture<?> closing;
+        private volatile boolean expired;
+
+        Deadline(SocketChannel socket, long millis) {
+            this.closing = deadlines.schedule(() -> {
+                expired = true;
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // closed already
+                }
+            }, Math.max(1, millis), TimeUnit.MILLISECONDS);
+        }
+
+        /** True when the connection is still open: cancelled before the deadline. */
+        boolean cancel() {
+            return closing.cancel(false) || !expired && !closing.isDone();
+        }
+
+        boolean expired() {
+            return expired;
         }
     }
 
@@ -268,13 +316,26 @@ public final class TlsAgentChannels implements AgentChannels {
         return t;
     }
 
-    private static void closeQuietly(SSLSocket socket) {
-        if (socket != null) {
-            try {
+    private static void closeQuietly(SocketChannel socket, EngineSocket connection, Deadline deadline) {
+        if (deadline != null) {
+            deadline.cancel();
+        }
+        try {
+            if (connection != null) {
+                connection.close();
+            } else if (socket != null) {
                 socket.close();
-            } catch (IOException ignored) {
-                // nothing left to release
             }
+        } catch (IOException ignored) {
+            // nothing left to release
+        }
+    }
+
+    private static String remote(SocketChannel socket) {
+        try {
+            return String.valueOf(socket.getRemoteAddress());
+        } catch (IOException e) {
+            return "an unknown address";
         }
     }
 }

@@ -3,27 +3,24 @@ package io.ferry.channel.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 
-import javax.net.ssl.SSLSocket;
-
 import io.ferry.api.channel.Channel;
 import io.ferry.api.channel.ChannelException;
 
 /**
- * A channel over one TLS socket. Its binding hashes both agents' certificates and both nonces
+ * A channel over one TLS connection. Its binding hashes both agents' certificates and both nonces
  * of the opening exchange: a relay in the middle terminates TLS with its own certificate, so
  * the bindings on its two sides differ and an attestation answered on one side is useless on
- * the other. (TLS exporters would serve too, but JSSE on Java 17 has none, and BouncyCastle's
- * JSSE clears the exporter secret once the handshake completes.)
+ * the other. (TLS exporters would serve too, but JSSE on Java 17 has none; the binding does not
+ * depend on which TLS engine runs the channel.)
  */
 final class TlsChannel implements Channel {
 
-    private final SSLSocket socket;
+    private final EngineSocket socket;
     private final String purpose;
     private final String peerAgentId;
     private final X509Certificate peerCertificate;
@@ -33,7 +30,7 @@ final class TlsChannel implements Channel {
      * @param transcript what both ends saw of this channel's opening, in the same order on both:
      *        opener certificate, acceptor certificate, opener nonce, acceptor nonce
      */
-    TlsChannel(SSLSocket socket, String purpose, String peerAgentId, X509Certificate peerCertificate,
+    TlsChannel(EngineSocket socket, String purpose, String peerAgentId, X509Certificate peerCertificate,
             byte[] transcript) {
         this.socket = socket;
         this.transcript = transcript.clone();
@@ -71,30 +68,21 @@ final class TlsChannel implements Channel {
 
     @Override
     public InputStream input() {
-        try {
-            return socket.getInputStream();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return socket.input();
     }
 
     @Override
     public OutputStream output() {
-        try {
-            return socket.getOutputStream();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return socket.output();
     }
 
     @Override
     public void shutdownOutput() {
         try {
             socket.shutdownOutput();
-        } catch (IOException | UnsupportedOperationException e) {
-            // BouncyCastle's TLS socket cannot half-close: end the whole channel instead
+        } catch (IOException e) {
             try {
-                socket.close();
+                socket.close(); // the connection is gone already: end the whole channel
             } catch (IOException ignored) {
                 // closed already
             }

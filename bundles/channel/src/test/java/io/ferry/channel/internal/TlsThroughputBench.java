@@ -4,6 +4,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -11,15 +15,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
 import org.bouncycastle.tls.crypto.impl.jcajce.JcaTlsCryptoProvider;
 
@@ -29,7 +42,7 @@ import io.ferry.channel.testing.TestPki;
 /**
  * A side-by-side micro benchmark (a main class run by hand, not a test): bulk throughput of one direction of a
  * loopback TLS 1.3 socket pair, mutually authenticated with TestPki's EC certificates, per JSSE
- * provider, per JCA provider under BCJSSE, and per cipher suite. Prints MiB/s (wall) and the
+ * provider, per JCA provider under BCJSSE, BoringSSL's engine (netty-tcnative, native code), and per cipher suite. Prints MiB/s (wall) and the
  * process CPU time per MiB (what counts on a machine whose cores also run the guests).
  * Usage: TlsThroughputBench [MiB per transfer, default 72] [rounds, default 3] [write size, default 65536]
  * [kinds, comma-separated, default all] [suites, comma-separated, default all three]
@@ -51,32 +64,37 @@ public final class TlsThroughputBench {
         TestPki pki = new TestPki("bench CA");
         AgentCredentials a = pki.agent("a");
         AgentCredentials b = pki.agent("b");
-        Map<String, Function<AgentCredentials, SSLContext>> kinds = new LinkedHashMap<>();
-        // BCJSSE as control channels use it (new BouncyCastleJsseProvider(): its JcaTlsCryptoProvider takes
-        // AES/GCM from the installed JCA providers, i.e. SunJCE with the AES-NI and CLMUL intrinsics)
-        kinds.put("bcjsse(control)", TlsContexts::of);
+        Map<String, BiFunction<AgentCredentials, AgentCredentials, Pair>> kinds = new LinkedHashMap<>();
+        // BCJSSE as the channels ran on it until 2026-11-28 (new BouncyCastleJsseProvider(): its JcaTlsCryptoProvider
+        // takes AES/GCM from the installed JCA providers, i.e. SunJCE with the AES-NI and CLMUL intrinsics)
+        kinds.put("bcjsse", jsse(c -> bc(c, new BouncyCastleJsseProvider())));
         // BCJSSE on BouncyCastle's own JCA provider (pure-Java AES and GCM)
-        kinds.put("bcjsse+bc-jca", c -> bc(c, new BouncyCastleJsseProvider(false,
-                new JcaTlsCryptoProvider().setProvider(new BouncyCastleProvider()))));
+        kinds.put("bcjsse+bc-jca", jsse(c -> bc(c, new BouncyCastleJsseProvider(false,
+                new JcaTlsCryptoProvider().setProvider(new BouncyCastleProvider())))));
         // the JDK's SunJSSE with the same key, certificate and trust
-        kinds.put("sunjsse", TlsThroughputBench::sun);
+        kinds.put("sunjsse", jsse(TlsThroughputBench::sun));
+        // what the channels run: BoringSSL (native code) through netty-tcnative's SSLEngine, on a socket through
+        // EngineSocket; and SunJSSE's engine the same way (the channels' fallback), which also shows what
+        // EngineSocket itself costs
+        kinds.put("boringssl(channel)", (x, y) -> new Engines(x, y, SslProvider.OPENSSL));
+        kinds.put("sunjsse(engine)", (x, y) -> new Engines(x, y, SslProvider.JDK));
         List<String> suites = args.length > 4 ? List.of(args[4].split(",")) : List.of(SUITES);
         System.out.printf("%d MiB one way, %d KiB writes with flush, median of %d rounds (kinds and suites interleaved) "
                 + "after 1 warm-up; java %s, %d cpus%n", mib, chunk / 1024, reps, System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         List<String> names = new ArrayList<>();
-        Map<String, SSLContext[]> contexts = new LinkedHashMap<>();
+        Map<String, Pair> contexts = new LinkedHashMap<>();
         Map<String, List<double[]>> runs = new LinkedHashMap<>();
         Map<String, String> defaults = new LinkedHashMap<>();
         for (var kind : kinds.entrySet()) {
             if (!only.isEmpty() && !List.of(only.split(",")).contains(kind.getKey())) {
                 continue;
             }
-            SSLContext[] pair = { kind.getValue().apply(a), kind.getValue().apply(b) };
-            defaults.put(kind.getKey(), transfer(pair[0], pair[1], null, 1, chunk)[3]);
+            Pair pair = kind.getValue().apply(a, b);
+            defaults.put(kind.getKey(), pair.transfer(null, 1, chunk)[3]);
             for (String suite : suites) {
                 try {
-                    String[] w = transfer(pair[0], pair[1], suite, mib, chunk); // warm-up
+                    String[] w = pair.transfer(suite, mib, chunk); // warm-up
                     System.out.printf("%-20s %-30s warm-up transfer: %.0f MiB/s, %.2f cpu ms/MiB%n", kind.getKey(), suite,
                             Double.parseDouble(w[0]), Double.parseDouble(w[1]));
                 } catch (Exception | Error e) {
@@ -92,7 +110,7 @@ public final class TlsThroughputBench {
         for (int i = 0; i < reps; i++) {
             for (String key : names) {
                 String suite = key.substring(key.indexOf(' ') + 1);
-                String[] r = transfer(contexts.get(key)[0], contexts.get(key)[1], suite, mib, chunk);
+                String[] r = contexts.get(key).transfer(suite, mib, chunk);
                 runs.get(key).add(new double[] { Double.parseDouble(r[0]), Double.parseDouble(r[1]),
                         Double.parseDouble(r[2]) });
             }
@@ -104,6 +122,104 @@ public final class TlsThroughputBench {
             System.out.printf("%-20s %-30s %9.0f %10.2f %12.1f %s%n", kind, key.substring(key.indexOf(' ') + 1),
                     median(runs.get(key), 0), median(runs.get(key), 1), median(runs.get(key), 2), defaults.get(kind));
         }
+    }
+
+    /** A client and a server of one kind: {MiB/s, cpu ms per MiB, handshake ms, negotiated suite} of a transfer. */
+    interface Pair {
+        String[] transfer(String suite, int mib, int chunk) throws Exception;
+    }
+
+    static BiFunction<AgentCredentials, AgentCredentials, Pair> jsse(Function<AgentCredentials, SSLContext> kind) {
+        return (x, y) -> {
+            SSLContext client = kind.apply(x);
+            SSLContext server = kind.apply(y);
+            return (suite, mib, chunk) -> transfer(client, server, suite, mib, chunk);
+        };
+    }
+
+    /** Netty's SslContexts of one provider, built per suite (a netty context fixes its ciphers when built). */
+    static final class Engines implements Pair {
+        private final AgentCredentials clientCredentials;
+        private final AgentCredentials serverCredentials;
+        private final SslProvider provider;
+        private final Map<String, SslContext[]> bySuite = new java.util.HashMap<>();
+
+        Engines(AgentCredentials client, AgentCredentials server, SslProvider provider) {
+            this.clientCredentials = client;
+            this.serverCredentials = server;
+            this.provider = provider;
+        }
+
+        @Override
+        public String[] transfer(String suite, int mib, int chunk) throws Exception {
+            SslContext[] pair = bySuite.get(String.valueOf(suite));
+            if (pair == null) {
+                pair = new SslContext[] { context(clientCredentials, false, suite), context(serverCredentials, true, suite) };
+                bySuite.put(String.valueOf(suite), pair);
+            }
+            return engineTransfer(pair[0], pair[1], mib, chunk);
+        }
+
+        private SslContext context(AgentCredentials c, boolean server, String suite) throws SSLException {
+            SslContextBuilder b = server ? SslContextBuilder.forServer(c.privateKey(), c.certificateChain())
+                    : SslContextBuilder.forClient().keyManager(c.privateKey(), c.certificateChain());
+            return b.sslProvider(provider).trustManager(c.trustManager()).clientAuth(ClientAuth.REQUIRE)
+                    .protocols(TlsContexts.PROTOCOLS).ciphers(suite == null ? null : List.of(suite)).build();
+        }
+    }
+
+    static String[] engineTransfer(SslContext client, SslContext server, int mib, int chunk) throws Exception {
+        try (ServerSocketChannel listener = ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1)) {
+            long total = (long) mib << 20;
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                try (SocketChannel raw = listener.accept();
+                        EngineSocket s = new EngineSocket(raw, engine(server, false))) {
+                    raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    s.handshake();
+                    InputStream in = s.input();
+                    byte[] buf = new byte[64 * 1024];
+                    long n = 0;
+                    int r;
+                    while (n < total && (r = in.read(buf)) != -1) {
+                        n += r;
+                    }
+                    s.output().write(1);
+                    return n;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            try (SocketChannel raw = SocketChannel.open(listener.getLocalAddress());
+                    EngineSocket s = new EngineSocket(raw, engine(client, true))) {
+                raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                long h0 = System.nanoTime();
+                s.handshake();
+                long h1 = System.nanoTime();
+                OutputStream out = s.output();
+                byte[] data = new byte[chunk];
+                new SecureRandom().nextBytes(data);
+                long cpu0 = cpu();
+                long t0 = System.nanoTime();
+                for (long sent = 0; sent < total; sent += chunk) {
+                    out.write(data, 0, (int) Math.min(chunk, total - sent));
+                }
+                s.input().read(); // the receiver has it all
+                long t1 = System.nanoTime();
+                long cpu1 = cpu();
+                if (received.get() != total) {
+                    throw new IllegalStateException("short transfer");
+                }
+                return new String[] { String.valueOf(mib / ((t1 - t0) / 1e9)), String.valueOf((cpu1 - cpu0) / 1e6 / mib),
+                        String.valueOf((h1 - h0) / 1e6), s.session().getCipherSuite() };
+            }
+        }
+    }
+
+    static SSLEngine engine(SslContext context, boolean client) {
+        SSLEngine e = context.newEngine(ByteBufAllocator.DEFAULT);
+        e.setUseClientMode(client);
+        return e;
     }
 
     static double median(List<double[]> runs, int col) {
@@ -176,9 +292,18 @@ public final class TlsThroughputBench {
                 .getProcessCpuTime();
     }
 
+    /** An agent's TLS 1.3 context on BCJSSE, with BCJSSE's own key manager (SunJSSE's offers BCJSSE no EC key). */
     static SSLContext bc(AgentCredentials c, BouncyCastleJsseProvider provider) {
         try {
-            return TlsContexts.of(c, provider);
+            char[] pw = "x".toCharArray();
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("agent", c.privateKey(), pw, c.certificateChain());
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance("PKIX", provider);
+            kmf.init(store, pw);
+            SSLContext context = SSLContext.getInstance("TLSv1.3", provider);
+            context.init(kmf.getKeyManagers(), new TrustManager[] { c.trustManager() }, new SecureRandom());
+            return context;
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

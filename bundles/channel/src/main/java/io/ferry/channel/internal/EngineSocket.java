@@ -1,0 +1,202 @@
+package io.ferry.channel.internal;
+
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLEngineResult.Status;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * A TLS connection on a plain socket, driven through an {@link SSLEngine}: BoringSSL's engine (netty-tcnative) has
+ * no socket of its own. Blocking; one thread may read while another writes (the engine orders its own calls).
+ * Records move through direct buffers, which a native engine reads and writes without another copy.
+ */
+final class EngineSocket implements Closeable {
+
+    private final SocketChannel socket;
+    private final SSLEngine engine;
+    /** Records read from the socket and not unwrapped yet (kept ready for reading from it: flipped). */
+    private final ByteBuffer netIn;
+    /** Plaintext unwrapped and not read yet (flipped). */
+    private final ByteBuffer appIn;
+    private final Object writing = new Object();
+    private ByteBuffer netOut;
+    private volatile boolean handshaken;
+    private final InputStream in = newInput();
+    private final OutputStream out = newOutput();
+
+    EngineSocket(SocketChannel socket, SSLEngine engine) {
+        this.socket = socket;
+        this.engine = engine;
+        SSLSession session = engine.getSession();
+        this.netIn = ByteBuffer.allocateDirect(session.getPacketBufferSize() * 2).flip();
+        this.appIn = ByteBuffer.allocateDirect(session.getApplicationBufferSize() * 2).flip();
+        this.netOut = ByteBuffer.allocateDirect(session.getPacketBufferSize() * 2);
+    }
+
+    SSLSession session() {
+        return engine.getSession();
+    }
+
+    /** Runs the handshake to its end. */
+    void handshake() throws IOException {
+        engine.beginHandshake();
+        while (true) {
+            switch (engine.getHandshakeStatus()) {
+                case NEED_WRAP -> wrap(ByteBuffer.allocate(0));
+                case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
+                    if (unwrap() < 0) {
+                        throw new EOFException("the peer closed the connection during the TLS handshake");
+                    }
+                }
+                case NEED_TASK -> {
+                    for (Runnable task; (task = engine.getDelegatedTask()) != null;) {
+                        task.run();
+                    }
+                }
+                default -> {
+                    handshaken = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    InputStream input() {
+        return in;
+    }
+
+    OutputStream output() {
+        return out;
+    }
+
+    private InputStream newInput() {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                while (!appIn.hasRemaining()) {
+                    if (unwrap() < 0) {
+                        return -1;
+                    }
+                }
+                int n = Math.min(len, appIn.remaining());
+                appIn.get(b, off, n);
+                return n;
+            }
+        };
+    }
+
+    private OutputStream newOutput() {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                ByteBuffer src = ByteBuffer.wrap(b, off, len);
+                while (src.hasRemaining()) {
+                    wrap(src);
+                }
+            }
+        };
+    }
+
+    /** Sends close_notify and half-closes the socket: the peer reads an end of stream, and may still write. */
+    void shutdownOutput() throws IOException {
+        engine.closeOutbound();
+        while (!engine.isOutboundDone()) {
+            wrap(ByteBuffer.allocate(0));
+        }
+        socket.shutdownOutput();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+        if (engine instanceof io.netty.util.ReferenceCounted counted && counted.refCnt() > 0) {
+            counted.release(); // an OpenSSL engine holds native memory until released
+        }
+    }
+
+    /** Seals what it can of {@code src} into records and writes them out; returns the bytes written. */
+    private int wrap(ByteBuffer src) throws IOException {
+        synchronized (writing) {
+            while (true) {
+                netOut.clear();
+                SSLEngineResult r = engine.wrap(src, netOut);
+                if (r.getStatus() == Status.BUFFER_OVERFLOW) {
+                    netOut = ByteBuffer.allocateDirect(netOut.capacity() * 2);
+                    continue;
+                }
+                if (r.getStatus() == Status.CLOSED && r.bytesProduced() == 0 && src.hasRemaining()) {
+                    throw new SSLException("the TLS connection is closed for writing");
+                }
+                netOut.flip();
+                while (netOut.hasRemaining()) {
+                    socket.write(netOut);
+                }
+                return r.bytesProduced();
+            }
+        }
+    }
+
+    /** Unwraps the next record into {@link #appIn}, reading from the socket as needed; -1 at the end. */
+    private int unwrap() throws IOException {
+        while (true) {
+            appIn.compact();
+            SSLEngineResult r;
+            try {
+                r = engine.unwrap(netIn, appIn);
+            } finally {
+                appIn.flip();
+            }
+            if (handshaken && r.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+                // something to send back after the handshake: a key update, our close_notify, or the alert for a
+                // record that failed its integrity check, whose failure the engine throws once the alert is out
+                while (wrap(ByteBuffer.allocate(0)) > 0) {
+                    // until nothing is left to send
+                }
+            }
+            if (r.getStatus() == Status.CLOSED) {
+                return -1;
+            }
+            if (r.getStatus() == Status.OK && (r.bytesProduced() > 0 || r.bytesConsumed() > 0)) {
+                return r.bytesProduced();
+            }
+            if (r.getStatus() == Status.BUFFER_OVERFLOW) {
+                throw new SSLException("a TLS record larger than the engine's application buffer");
+            }
+            // BUFFER_UNDERFLOW, or nothing done: more bytes from the socket
+            netIn.compact();
+            int n;
+            try {
+                n = socket.read(netIn);
+            } finally {
+                netIn.flip();
+            }
+            if (n < 0) {
+                return -1;
+            }
+        }
+    }
+}
