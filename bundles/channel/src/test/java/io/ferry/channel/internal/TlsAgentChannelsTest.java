@@ -73,6 +73,15 @@ class TlsAgentChannelsTest {
         }
     }
 
+    /** An agent is known by the id in its certificate, not by a host name: its certificate names none. */
+    @Test
+    void noHostNameIsCheckedEvenByATrustManagerThatWould() throws Exception {
+        TlsAgentChannels handheld = start(pki.agentWithJdkTrust("handheld"));
+        try (Channel c = handheld.open(address("mid"), "echo", TIMEOUT)) {
+            assertThat(roundTrip(c, "no host name")).isEqualTo("no host name");
+        }
+    }
+
     @Test
     void aPeerWithAnotherIdentityIsRefused() {
         assertThatThrownBy(() -> laptopChannels.open(new AgentAddress("handheld", "127.0.0.1", midChannels.port()),

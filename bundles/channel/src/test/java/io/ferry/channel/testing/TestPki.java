@@ -52,6 +52,17 @@ public final class TestPki {
         return credentials(agentId, keys.getPrivate(), new X509Certificate[] { cert, caCert }, tm);
     }
 
+    /**
+     * An agent whose trust manager is the JDK's own PKIX one, without revocation: it checks host names whenever
+     * the TLS engine asks it to (the certificates here name no host, as agents' do not).
+     */
+    public AgentCredentials agentWithJdkTrust(String agentId) throws Exception {
+        KeyPair keys = ecKeys();
+        X509Certificate cert = certificate("CN=" + agentId, keys, caCert.getSubjectX500Principal().getName(), caKeys,
+                false);
+        return credentials(agentId, keys.getPrivate(), new X509Certificate[] { cert, caCert }, trustManager());
+    }
+
     /** Credentials made of given parts (the chain leaf first, handed out as a copy each time). */
     public static AgentCredentials credentials(String agentId, PrivateKey key, X509Certificate[] chain,
             X509TrustManager trust) {
