@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.locks.ReentrantLock;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
@@ -28,7 +29,7 @@ final class EngineSocket implements Closeable {
     private final ByteBuffer netIn;
     /** Plaintext unwrapped and not read yet (flipped). */
     private final ByteBuffer appIn;
-    private final Object writing = new Object();
+    private final ReentrantLock writing = new ReentrantLock();
     private ByteBuffer netOut;
     private volatile boolean handshaken;
     private final InputStream in = newInput();
@@ -130,17 +131,37 @@ final class EngineSocket implements Closeable {
         socket.shutdownOutput();
     }
 
+    /**
+     * Sends close_notify, so the peer reads a clean end rather than a cut, unless a write is under way (a writer
+     * blocked on a peer that reads nothing must not hold up closing); then closes the socket.
+     */
     @Override
     public void close() throws IOException {
-        socket.close();
-        if (engine instanceof io.netty.util.ReferenceCounted counted && counted.refCnt() > 0) {
-            counted.release(); // an OpenSSL engine holds native memory until released
+        try {
+            if (handshaken && writing.tryLock()) {
+                try {
+                    engine.closeOutbound();
+                    while (!engine.isOutboundDone() && wrap(ByteBuffer.allocate(0)) > 0) {
+                        // until close_notify is out
+                    }
+                } finally {
+                    writing.unlock();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the connection is gone already: closing it is all that is left
+        } finally {
+            socket.close();
+            if (engine instanceof io.netty.util.ReferenceCounted counted && counted.refCnt() > 0) {
+                counted.release(); // an OpenSSL engine holds native memory until released
+            }
         }
     }
 
     /** Seals what it can of {@code src} into records and writes them out; returns the bytes written. */
     private int wrap(ByteBuffer src) throws IOException {
-        synchronized (writing) {
+        writing.lock();
+        try {
             while (true) {
                 netOut.clear();
                 SSLEngineResult r = engine.wrap(src, netOut);
@@ -157,6 +178,8 @@ final class EngineSocket implements Closeable {
                 }
                 return r.bytesProduced();
             }
+        } finally {
+            writing.unlock();
         }
     }
 
@@ -195,6 +218,10 @@ final class EngineSocket implements Closeable {
                 netIn.flip();
             }
             if (n < 0) {
+                if (handshaken) {
+                    // the peer's close_notify ends a stream (CLOSED above): without it the stream was cut short
+                    throw new EOFException("the TLS connection ended without close_notify (cut, or its peer died)");
+                }
                 return -1;
             }
         }

@@ -152,6 +152,22 @@ class ChannelAttackTest {
         }
     }
 
+    /** A stream cut short (the TCP connection ends without TLS's close_notify) is a failure on both ends, never an end. */
+    @Test
+    void aConnectionCutWithoutCloseNotifyIsAnErrorNotAnEnd() throws Exception {
+        Relay relay = new Relay(midChannels.port());
+        Channel c = laptopChannels.open(new AgentAddress("mid", "127.0.0.1", relay.port()), "echo", TIMEOUT);
+        try (c) {
+            assertThat(roundTrip(c, "before the cut")).isEqualTo("before the cut");
+            relay.close(); // both TCP connections end; neither agent sent close_notify
+            assertThatThrownBy(() -> c.input().read()).isInstanceOf(IOException.class)
+                    .hasMessageContaining("without close_notify");
+        }
+        waitFor(() -> !readFailures.isEmpty());
+        assertThat(readFailures.get(0)).isInstanceOf(IOException.class).hasMessageContaining("without close_notify");
+        assertThat(handled).containsExactly("before the cut");
+    }
+
     @Test
     void aRecordedHandshakeReplayedToTheServerOpensNoChannel() throws Exception {
         byte[] recorded;
