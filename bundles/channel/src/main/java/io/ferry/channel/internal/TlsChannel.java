@@ -9,7 +9,6 @@ import java.security.NoSuchAlgorithmException;
 import java.security.cert.X509Certificate;
 
 import io.ferry.api.channel.Channel;
-import io.ferry.api.channel.ChannelException;
 
 /**
  * A channel over one TLS connection. Its binding hashes both agents' certificates and both nonces

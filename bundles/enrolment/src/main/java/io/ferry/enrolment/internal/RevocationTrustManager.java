@@ -22,8 +22,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * is out of reach past the CRL's validity.
  *
  * <p>The socket and engine variants check the same way as the plain ones: peers are agents identified by
- * their certificate's CN, not by host names, and the channel may run on BouncyCastle's JSSE, whose sessions
- * the JDK trust manager's socket/engine variants do not expect.
+ * their certificate's CN, not by host names, and the channels run on another TLS engine than the JDK's
+ * (BoringSSL through netty), whose sessions the JDK trust manager's socket/engine variants do not expect.
  */
 final class RevocationTrustManager extends X509ExtendedTrustManager {
 
