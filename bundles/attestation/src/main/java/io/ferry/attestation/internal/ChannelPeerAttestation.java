@@ -173,7 +173,10 @@ public final class ChannelPeerAttestation implements PeerAttestation, ChannelHan
         return result.verdict();
     }
 
-    /** This agent's evidence for the peer's nonce, bound to our end of the channel; the peer is told if the TPM fails. */
+    /**
+     * This agent's evidence for the peer's nonce, bound to our end of the channel; the peer is told if the TPM
+     * fails.
+     */
     private byte[] evidence(Channel channel, byte[] nonce) {
         Evidence evidence;
         try {

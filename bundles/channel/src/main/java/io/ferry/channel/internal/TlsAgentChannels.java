@@ -58,7 +58,10 @@ public final class TlsAgentChannels implements AgentChannels {
     private final ServerSocketChannel server;
     private final int port;
     private final int handshakeTimeoutMillis;
-    /** Closes a connection whose handshake and opening exchange outlast their time (a socket channel has no read timeout). */
+    /**
+     * Closes a connection whose handshake and opening exchange outlast their time (a socket channel has no read
+     * timeout).
+     */
     private final ScheduledExecutorService deadlines;
     /**
      * The handlers by purpose, as sources got from only when a channel arrives: a handler's
@@ -207,7 +210,8 @@ public final class TlsAgentChannels implements AgentChannels {
         } catch (IOException | RuntimeException e) {
             closeQuietly(socket, connection, deadline);
             if (deadline != null && deadline.expired()) {
-                throw new ChannelException("channel to " + peer + ": no answer within " + timeout.toMillis() + " ms", e);
+                throw new ChannelException("channel to " + peer + ": no answer within " + timeout.toMillis() + " ms",
+                        e);
             }
             if (e instanceof SSLException) {
                 // In TLS 1.3 the server judges the client's certificate after the client finished its

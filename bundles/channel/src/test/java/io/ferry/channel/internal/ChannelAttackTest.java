@@ -152,7 +152,10 @@ class ChannelAttackTest {
         }
     }
 
-    /** A stream cut short (the TCP connection ends without TLS's close_notify) is a failure on both ends, never an end. */
+    /**
+     * A stream cut short (the TCP connection ends without TLS's close_notify) is a failure on both ends, never an
+     * end.
+     */
     @Test
     void aConnectionCutWithoutCloseNotifyIsAnErrorNotAnEnd() throws Exception {
         Relay relay = new Relay(midChannels.port());

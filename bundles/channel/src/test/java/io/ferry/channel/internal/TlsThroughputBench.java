@@ -40,10 +40,12 @@ import io.ferry.api.channel.AgentCredentials;
 import io.ferry.channel.testing.TestPki;
 
 /**
- * A side-by-side micro benchmark (a main class run by hand, not a test): bulk throughput of one direction of a
- * loopback TLS 1.3 socket pair, mutually authenticated with TestPki's EC certificates, per JSSE
- * provider, per JCA provider under BCJSSE, BoringSSL's engine (netty-tcnative, native code), and per cipher suite. Prints MiB/s (wall) and the
- * process CPU time per MiB (what counts on a machine whose cores also run the guests).
+ * A side-by-side micro benchmark (a main class run by hand, and by bench/run channel-tls; not a test): bulk
+ * throughput of one direction of a loopback TLS 1.3 connection, mutually authenticated with TestPki's EC
+ * certificates, per JSSE provider, per JCA provider under BCJSSE, for BoringSSL's engine (netty-tcnative, native
+ * code: what the channels run on) and SunJSSE's engine through {@link EngineSocket}, and per cipher suite.
+ * Prints MiB/s (wall) and the process CPU time per MiB (what counts on a machine whose cores also run the
+ * guests).
  * Usage: TlsThroughputBench [MiB per transfer, default 72] [rounds, default 3] [write size, default 65536]
  * [kinds, comma-separated, default all] [suites, comma-separated, default all three]
  * (from bundles/channel: java -cp target/classes:target/test-classes:$(dependency classpath) ...)
@@ -154,7 +156,8 @@ public final class TlsThroughputBench {
         public String[] transfer(String suite, int mib, int chunk) throws Exception {
             SslContext[] pair = bySuite.get(String.valueOf(suite));
             if (pair == null) {
-                pair = new SslContext[] { context(clientCredentials, false, suite), context(serverCredentials, true, suite) };
+                pair = new SslContext[] { context(clientCredentials, false, suite),
+                        context(serverCredentials, true, suite) };
                 bySuite.put(String.valueOf(suite), pair);
             }
             return engineTransfer(pair[0], pair[1], mib, chunk);
