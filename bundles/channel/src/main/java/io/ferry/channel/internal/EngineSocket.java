@@ -23,6 +23,9 @@ import javax.net.ssl.SSLSession;
  */
 final class EngineSocket implements Closeable {
 
+    /** What is wrapped when the engine has something of its own to send: no application data. */
+    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0).asReadOnlyBuffer();
+
     private final SocketChannel socket;
     private final SSLEngine engine;
     /** Records read from the socket and not unwrapped yet (kept ready for reading from it: flipped). */
@@ -53,7 +56,7 @@ final class EngineSocket implements Closeable {
         engine.beginHandshake();
         while (true) {
             switch (engine.getHandshakeStatus()) {
-                case NEED_WRAP -> wrap(ByteBuffer.allocate(0));
+                case NEED_WRAP -> wrap(NOTHING);
                 case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
                     if (unwrap() < 0) {
                         throw new EOFException("the peer closed the connection during the TLS handshake");
@@ -125,9 +128,7 @@ final class EngineSocket implements Closeable {
     /** Sends close_notify and half-closes the socket: the peer reads an end of stream, and may still write. */
     void shutdownOutput() throws IOException {
         engine.closeOutbound();
-        while (!engine.isOutboundDone()) {
-            wrap(ByteBuffer.allocate(0));
-        }
+        flush();
         socket.shutdownOutput();
     }
 
@@ -141,9 +142,7 @@ final class EngineSocket implements Closeable {
             if (handshaken && writing.tryLock()) {
                 try {
                     engine.closeOutbound();
-                    while (!engine.isOutboundDone() && wrap(ByteBuffer.allocate(0)) > 0) {
-                        // until close_notify is out
-                    }
+                    flush();
                 } finally {
                     writing.unlock();
                 }
@@ -155,6 +154,16 @@ final class EngineSocket implements Closeable {
             if (engine instanceof io.netty.util.ReferenceCounted counted && counted.refCnt() > 0) {
                 counted.release(); // an OpenSSL engine holds native memory until released
             }
+        }
+    }
+
+    /**
+     * Sends what the engine has to send of its own (close_notify, an alert, a key update) until it has nothing
+     * left. A failure the engine holds back until its alert is out is thrown from here.
+     */
+    private void flush() throws IOException {
+        while (wrap(NOTHING) > 0) {
+            // until nothing is left to send
         }
     }
 
@@ -196,9 +205,7 @@ final class EngineSocket implements Closeable {
             if (handshaken && r.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
                 // something to send back after the handshake: a key update, our close_notify, or the alert for a
                 // record that failed its integrity check, whose failure the engine throws once the alert is out
-                while (wrap(ByteBuffer.allocate(0)) > 0) {
-                    // until nothing is left to send
-                }
+                flush();
             }
             if (r.getStatus() == Status.CLOSED) {
                 return -1;

@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -258,7 +259,6 @@ public final class TlsAgentChannels implements AgentChannels {
             if (handler == null) {
                 ChannelHeader.writeRefusal(connection.output(), "agent " + agentId()
                         + " has no handler for '" + request.purpose() + "'");
-                deadline.cancel();
                 return;
             }
             byte[] nonce = nonce();
@@ -282,25 +282,30 @@ public final class TlsAgentChannels implements AgentChannels {
         }
     }
 
-    /** Closes a connection unless cancelled in time. */
+    /** Closes a connection unless cancelled in time: whichever comes first, cancel or deadline, settles it. */
     private final class Deadline {
+        private final AtomicBoolean settled = new AtomicBoolean();
         private final ScheduledFuture<?> closing;
         private volatile boolean expired;
 
         Deadline(SocketChannel socket, long millis) {
             this.closing = deadlines.schedule(() -> {
-                expired = true;
-                try {
-                    socket.close();
-                } catch (IOException ignored) {
-                    // closed already
+                if (settled.compareAndSet(false, true)) {
+                    expired = true;
+                    try {
+                        socket.close();
+                    } catch (IOException ignored) {
+                        // closed already
+                    }
                 }
             }, Math.max(1, millis), TimeUnit.MILLISECONDS);
         }
 
-        /** True when the connection is still open: cancelled before the deadline. */
+        /** True when this call settled it in time: the deadline will not close the connection. */
         boolean cancel() {
-            return closing.cancel(false) || !expired && !closing.isDone();
+            boolean inTime = settled.compareAndSet(false, true);
+            closing.cancel(false);
+            return inTime;
         }
 
         boolean expired() {

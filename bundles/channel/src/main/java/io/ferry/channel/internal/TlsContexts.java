@@ -17,9 +17,9 @@ import io.netty.handler.ssl.SslProvider;
 /**
  * The agent's TLS: 1.3 only, both sides authenticated with the agent's certificate and key, peers judged by the
  * agent's trust manager (the IT center's CA and its revocation list). The engine is BoringSSL's through
- * netty-tcnative: native code, which costs a migration's VM state about half the CPU per byte of the JDK's TLS
- * once warm, a third in a fresh agent, and a tenth of the handshake (TlsThroughputBench, docs/benchmarks.md).
- * Where that library cannot load, the JDK's own engine serves, the same on the wire.
+ * netty-tcnative: native code, which measured about two thirds of the CPU per byte of BouncyCastle's JSSE once
+ * warm, a quarter in a fresh agent, and an eighth of its handshake time (bench/run channel-tls,
+ * docs/benchmarks.md). Where that library cannot load, the JDK's own engine serves, the same on the wire.
  */
 final class TlsContexts {
 
@@ -36,10 +36,7 @@ final class TlsContexts {
     }
 
     static TlsContexts of(AgentCredentials credentials) {
-        return of(credentials, provider());
-    }
-
-    static TlsContexts of(AgentCredentials credentials, SslProvider provider) {
+        SslProvider provider = provider();
         try {
             SslContext server = SslContextBuilder.forServer(credentials.privateKey(), credentials.certificateChain())
                     .sslProvider(provider).trustManager(credentials.trustManager()).clientAuth(ClientAuth.REQUIRE)

@@ -88,6 +88,7 @@ public final class TlsThroughputBench {
         Map<String, Pair> contexts = new LinkedHashMap<>();
         Map<String, List<double[]>> runs = new LinkedHashMap<>();
         Map<String, String> defaults = new LinkedHashMap<>();
+        Map<String, String> negotiated = new LinkedHashMap<>();
         for (var kind : kinds.entrySet()) {
             if (!only.isEmpty() && !List.of(only.split(",")).contains(kind.getKey())) {
                 continue;
@@ -113,16 +114,18 @@ public final class TlsThroughputBench {
             for (String key : names) {
                 String suite = key.substring(key.indexOf(' ') + 1);
                 String[] r = contexts.get(key).transfer(suite, mib, chunk);
+                negotiated.put(key, r[3]); // what ran, whatever was asked for
                 runs.get(key).add(new double[] { Double.parseDouble(r[0]), Double.parseDouble(r[1]),
                         Double.parseDouble(r[2]) });
             }
         }
-        System.out.printf("%-20s %-30s %9s %10s %12s %s%n", "jsse", "suite", "MiB/s", "cpu ms/MiB", "handshake ms",
-                "default suite");
+        System.out.printf("%-20s %-30s %9s %10s %12s %-24s %s%n", "jsse", "suite", "MiB/s", "cpu ms/MiB",
+                "handshake ms", "default suite", "negotiated");
         for (String key : names) {
             String kind = key.substring(0, key.indexOf(' '));
-            System.out.printf("%-20s %-30s %9.0f %10.2f %12.1f %s%n", kind, key.substring(key.indexOf(' ') + 1),
-                    median(runs.get(key), 0), median(runs.get(key), 1), median(runs.get(key), 2), defaults.get(kind));
+            System.out.printf("%-20s %-30s %9.0f %10.2f %12.1f %-24s %s%n", kind, key.substring(key.indexOf(' ') + 1),
+                    median(runs.get(key), 0), median(runs.get(key), 1), median(runs.get(key), 2), defaults.get(kind),
+                    negotiated.get(key));
         }
     }
 
@@ -139,7 +142,10 @@ public final class TlsThroughputBench {
         };
     }
 
-    /** Netty's SslContexts of one provider, built per suite (a netty context fixes its ciphers when built). */
+    /**
+     * Netty's SslContexts of one provider, built per suite (a netty context fixes its ciphers when built; BoringSSL
+     * ignores a TLS 1.3 suite asked for and picks its own, AES-128-GCM here).
+     */
     static final class Engines implements Pair {
         private final AgentCredentials clientCredentials;
         private final AgentCredentials serverCredentials;
@@ -180,15 +186,7 @@ public final class TlsThroughputBench {
                         EngineSocket s = new EngineSocket(raw, engine(server, false))) {
                     raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
                     s.handshake();
-                    InputStream in = s.input();
-                    byte[] buf = new byte[64 * 1024];
-                    long n = 0;
-                    int r;
-                    while (n < total && (r = in.read(buf)) != -1) {
-                        n += r;
-                    }
-                    s.output().write(1);
-                    return n;
+                    return receive(s.input(), s.output(), total);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -198,23 +196,8 @@ public final class TlsThroughputBench {
                 raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 long h0 = System.nanoTime();
                 s.handshake();
-                long h1 = System.nanoTime();
-                OutputStream out = s.output();
-                byte[] data = new byte[chunk];
-                new SecureRandom().nextBytes(data);
-                long cpu0 = cpu();
-                long t0 = System.nanoTime();
-                for (long sent = 0; sent < total; sent += chunk) {
-                    out.write(data, 0, (int) Math.min(chunk, total - sent));
-                }
-                s.input().read(); // the receiver has it all
-                long t1 = System.nanoTime();
-                long cpu1 = cpu();
-                if (received.get() != total) {
-                    throw new IllegalStateException("short transfer");
-                }
-                return new String[] { String.valueOf(mib / ((t1 - t0) / 1e9)), String.valueOf((cpu1 - cpu0) / 1e6 / mib),
-                        String.valueOf((h1 - h0) / 1e6), s.session().getCipherSuite() };
+                long handshake = System.nanoTime() - h0;
+                return send(s.output(), s.input(), mib, chunk, received, handshake, s.session().getCipherSuite());
             }
         }
     }
@@ -243,16 +226,7 @@ public final class TlsThroughputBench {
             CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
                 try (SSLSocket s = (SSLSocket) listener.accept()) {
                     s.setTcpNoDelay(true);
-                    InputStream in = s.getInputStream();
-                    byte[] buf = new byte[64 * 1024];
-                    long n = 0;
-                    int r;
-                    while (n < total && (r = in.read(buf)) != -1) {
-                        n += r;
-                    }
-                    s.getOutputStream().write(1);
-                    s.getOutputStream().flush();
-                    return n;
+                    return receive(s.getInputStream(), s.getOutputStream(), total);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -266,28 +240,49 @@ public final class TlsThroughputBench {
                 s.setTcpNoDelay(true);
                 long h0 = System.nanoTime();
                 s.startHandshake();
-                long h1 = System.nanoTime();
-                String negotiated = s.getSession().getCipherSuite();
-                OutputStream out = s.getOutputStream();
-                byte[] data = new byte[chunk];
-                new SecureRandom().nextBytes(data);
-                long cpu0 = cpu();
-                long t0 = System.nanoTime();
-                for (long sent = 0; sent < total; sent += chunk) {
-                    out.write(data, 0, (int) Math.min(chunk, total - sent));
-                    out.flush();
-                }
-                s.getInputStream().read(); // the receiver has it all
-                long t1 = System.nanoTime();
-                long cpu1 = cpu();
-                if (received.get() != total) {
-                    throw new IllegalStateException("short transfer");
-                }
-                double seconds = (t1 - t0) / 1e9;
-                return new String[] { String.valueOf(mib / seconds), String.valueOf((cpu1 - cpu0) / 1e6 / mib),
-                        String.valueOf((h1 - h0) / 1e6), negotiated };
+                long handshake = System.nanoTime() - h0;
+                return send(s.getOutputStream(), s.getInputStream(), mib, chunk, received, handshake,
+                        s.getSession().getCipherSuite());
             }
         }
+    }
+
+    /** The receiving end: reads {@code total} bytes, then answers one byte. */
+    static long receive(InputStream in, OutputStream out, long total) throws java.io.IOException {
+        byte[] buf = new byte[64 * 1024];
+        long n = 0;
+        int r;
+        while (n < total && (r = in.read(buf)) != -1) {
+            n += r;
+        }
+        out.write(1);
+        out.flush();
+        return n;
+    }
+
+    /**
+     * The sending end, timed: {@code mib} MiB in writes of {@code chunk} bytes with a flush each, until the
+     * receiver's answer; {MiB/s, cpu ms per MiB, handshake ms, negotiated suite}.
+     */
+    static String[] send(OutputStream out, InputStream in, int mib, int chunk, CompletableFuture<Long> received,
+            long handshakeNanos, String negotiated) throws Exception {
+        long total = (long) mib << 20;
+        byte[] data = new byte[chunk];
+        new SecureRandom().nextBytes(data);
+        long cpu0 = cpu();
+        long t0 = System.nanoTime();
+        for (long sent = 0; sent < total; sent += chunk) {
+            out.write(data, 0, (int) Math.min(chunk, total - sent));
+            out.flush();
+        }
+        in.read(); // the receiver has it all
+        long t1 = System.nanoTime();
+        long cpu1 = cpu();
+        if (received.get() != total) {
+            throw new IllegalStateException("short transfer");
+        }
+        return new String[] { String.valueOf(mib / ((t1 - t0) / 1e9)), String.valueOf((cpu1 - cpu0) / 1e6 / mib),
+                String.valueOf(handshakeNanos / 1e6), negotiated };
     }
 
     static long cpu() {
