@@ -3,6 +3,9 @@ package io.ferry.api.channel;
 import java.io.Closeable;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.security.cert.X509Certificate;
 
 /** One open, mutually authenticated connection with another agent. */
@@ -27,6 +30,20 @@ public interface Channel extends Closeable {
     InputStream input();
 
     OutputStream output();
+
+    /**
+     * The bytes of {@link #input()}, for moving many of them: a channel that can unwrap its records straight into
+     * the caller's (direct) buffer does so, with no copy of its own. Reads and stream reads may be mixed; closing
+     * it closes the channel.
+     */
+    default ReadableByteChannel readable() {
+        return Channels.newChannel(input());
+    }
+
+    /** The stream of {@link #output()}, written from buffers: a direct buffer is sealed as it is, where it can be. */
+    default WritableByteChannel writable() {
+        return Channels.newChannel(output());
+    }
 
     /**
      * Ends the sending direction: the peer reads end of stream. Where the TLS implementation

@@ -4,7 +4,7 @@
  * from the TLS session so that an attestation can prove it was made for this very channel.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package io.ferry.api.channel;
 
 import org.osgi.annotation.bundle.Export;

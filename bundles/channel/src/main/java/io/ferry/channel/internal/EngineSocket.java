@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.locks.ReentrantLock;
 
 import javax.net.ssl.SSLEngine;
@@ -19,15 +21,24 @@ import javax.net.ssl.SSLSession;
 /**
  * A TLS connection on a plain socket, driven through an {@link SSLEngine}: BoringSSL's engine (netty-tcnative) has
  * no socket of its own. Blocking; one thread may read while another writes (the engine orders its own calls).
- * Records move through direct buffers, which a native engine reads and writes without another copy.
+ * Records move through direct buffers, which a native engine reads and writes without another copy, many records
+ * to a system call; {@link #readable()} and {@link #writable()} take the caller's own direct buffers the same way.
  */
 final class EngineSocket implements Closeable {
 
     /** What is wrapped when the engine has something of its own to send: no application data. */
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
+    /**
+     * How many records the socket buffers hold: one system call then reads, or writes, up to this many records
+     * (about 260 KiB) instead of one at a time.
+     */
+    private static final int RECORDS_PER_CALL = 16;
+
     private final SocketChannel socket;
     private final SSLEngine engine;
+    /** The most plaintext one record unwraps to: a read straight into a caller's buffer needs this much room. */
+    private final int recordPlaintext;
     /** Records read from the socket and not unwrapped yet (kept ready for reading from it: flipped). */
     private final ByteBuffer netIn;
     /** Plaintext unwrapped and not read yet (flipped). */
@@ -42,9 +53,10 @@ final class EngineSocket implements Closeable {
         this.socket = socket;
         this.engine = engine;
         SSLSession session = engine.getSession();
-        this.netIn = ByteBuffer.allocateDirect(session.getPacketBufferSize() * 2).flip();
+        this.recordPlaintext = session.getApplicationBufferSize();
+        this.netIn = ByteBuffer.allocateDirect(session.getPacketBufferSize() * RECORDS_PER_CALL).flip();
         this.appIn = ByteBuffer.allocateDirect(session.getApplicationBufferSize() * 2).flip();
-        this.netOut = ByteBuffer.allocateDirect(session.getPacketBufferSize() * 2);
+        this.netOut = ByteBuffer.allocateDirect(session.getPacketBufferSize() * RECORDS_PER_CALL);
     }
 
     SSLSession session() {
@@ -58,7 +70,7 @@ final class EngineSocket implements Closeable {
             switch (engine.getHandshakeStatus()) {
                 case NEED_WRAP -> wrap(NOTHING);
                 case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                    if (unwrap() < 0) {
+                    if (fill() < 0) {
                         throw new EOFException("the peer closed the connection during the TLS handshake");
                     }
                 }
@@ -83,6 +95,89 @@ final class EngineSocket implements Closeable {
         return out;
     }
 
+    /** The same bytes as {@link #input()}, read into buffers: see {@link #read(ByteBuffer)}. */
+    ReadableByteChannel readable() {
+        return new ReadableByteChannel() {
+            @Override
+            public int read(ByteBuffer dst) throws IOException {
+                return EngineSocket.this.read(dst);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return socket.isOpen();
+            }
+
+            @Override
+            public void close() throws IOException {
+                EngineSocket.this.close();
+            }
+        };
+    }
+
+    /** The same stream as {@link #output()}, written from buffers: see {@link #write(ByteBuffer)}. */
+    WritableByteChannel writable() {
+        return new WritableByteChannel() {
+            @Override
+            public int write(ByteBuffer src) throws IOException {
+                return EngineSocket.this.write(src);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return socket.isOpen();
+            }
+
+            @Override
+            public void close() throws IOException {
+                EngineSocket.this.close();
+            }
+        };
+    }
+
+    /**
+     * Reads what has arrived, at least one byte, or -1 at the end. Into a direct buffer with room for a whole
+     * record the engine unwraps straight, as many records as have arrived, with no copy of its own; otherwise the
+     * plaintext passes through {@link #appIn}.
+     */
+    int read(ByteBuffer dst) throws IOException {
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        if (!appIn.hasRemaining() && dst.isDirect() && dst.remaining() >= recordPlaintext) {
+            int n;
+            while ((n = unwrap(dst, true)) == 0) {
+                // a record without application data (a session ticket, a key update): the next one
+            }
+            if (n < 0) {
+                return -1;
+            }
+            for (int more; dst.remaining() >= recordPlaintext && (more = unwrap(dst, false)) > 0;) {
+                n += more; // records already read: no waiting on the socket for more
+            }
+            return n;
+        }
+        while (!appIn.hasRemaining()) {
+            if (fill() < 0) {
+                return -1;
+            }
+        }
+        int n = Math.min(dst.remaining(), appIn.remaining());
+        ByteBuffer part = appIn.slice(appIn.position(), n);
+        dst.put(part);
+        appIn.position(appIn.position() + n);
+        return n;
+    }
+
+    /** Writes all of {@code src} (a direct buffer is sealed without a copy); returns how many bytes that was. */
+    int write(ByteBuffer src) throws IOException {
+        int n = src.remaining();
+        while (src.hasRemaining()) {
+            wrap(src);
+        }
+        return n;
+    }
+
     private InputStream newInput() {
         return new InputStream() {
             @Override
@@ -97,7 +192,7 @@ final class EngineSocket implements Closeable {
                     return 0;
                 }
                 while (!appIn.hasRemaining()) {
-                    if (unwrap() < 0) {
+                    if (fill() < 0) {
                         return -1;
                     }
                 }
@@ -167,41 +262,62 @@ final class EngineSocket implements Closeable {
         }
     }
 
-    /** Seals what it can of {@code src} into records and writes them out; returns the bytes written. */
+    /**
+     * Seals what it can of {@code src} into records, as many as {@link #netOut} holds, and writes them out in one
+     * go; returns the bytes of records written.
+     */
     private int wrap(ByteBuffer src) throws IOException {
         writing.lock();
         try {
+            netOut.clear();
             while (true) {
-                netOut.clear();
                 SSLEngineResult r = engine.wrap(src, netOut);
                 if (r.getStatus() == Status.BUFFER_OVERFLOW) {
+                    if (netOut.position() > 0) {
+                        break; // full: out with what it holds
+                    }
                     netOut = ByteBuffer.allocateDirect(netOut.capacity() * 2);
                     continue;
                 }
                 if (r.getStatus() == Status.CLOSED && r.bytesProduced() == 0 && src.hasRemaining()) {
+                    if (netOut.position() > 0) {
+                        break; // out with the records sealed before; the next call fails
+                    }
                     throw new SSLException("the TLS connection is closed for writing");
                 }
-                netOut.flip();
-                while (netOut.hasRemaining()) {
-                    socket.write(netOut);
+                if (r.bytesProduced() == 0 || !src.hasRemaining()) {
+                    break;
                 }
-                return r.bytesProduced();
             }
+            netOut.flip();
+            int produced = netOut.remaining();
+            while (netOut.hasRemaining()) {
+                socket.write(netOut);
+            }
+            return produced;
         } finally {
             writing.unlock();
         }
     }
 
     /** Unwraps the next record into {@link #appIn}, reading from the socket as needed; -1 at the end. */
-    private int unwrap() throws IOException {
+    private int fill() throws IOException {
+        appIn.compact();
+        try {
+            return unwrap(appIn, true);
+        } finally {
+            appIn.flip();
+        }
+    }
+
+    /**
+     * Unwraps the next record into {@code dst}, reading from the socket when no whole record is buffered (or
+     * returning 0 then, unless {@code mayRead}); returns the plaintext bytes it gave (0 for a record of the
+     * protocol's own), -1 at the end.
+     */
+    private int unwrap(ByteBuffer dst, boolean mayRead) throws IOException {
         while (true) {
-            appIn.compact();
-            SSLEngineResult r;
-            try {
-                r = engine.unwrap(netIn, appIn);
-            } finally {
-                appIn.flip();
-            }
+            SSLEngineResult r = engine.unwrap(netIn, dst);
             if (handshaken && r.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
                 // something to send back after the handshake: a key update, our close_notify, or the alert for a
                 // record that failed its integrity check, whose failure the engine throws once the alert is out
@@ -217,6 +333,9 @@ final class EngineSocket implements Closeable {
                 throw new SSLException("a TLS record larger than the engine's application buffer");
             }
             // BUFFER_UNDERFLOW, or nothing done: more bytes from the socket
+            if (!mayRead) {
+                return 0;
+            }
             netIn.compact();
             int n;
             try {

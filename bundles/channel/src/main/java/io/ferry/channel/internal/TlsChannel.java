@@ -3,6 +3,8 @@ package io.ferry.channel.internal;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -73,6 +75,16 @@ final class TlsChannel implements Channel {
     @Override
     public OutputStream output() {
         return socket.output();
+    }
+
+    @Override
+    public ReadableByteChannel readable() {
+        return socket.readable();
+    }
+
+    @Override
+    public WritableByteChannel writable() {
+        return socket.writable();
     }
 
     @Override

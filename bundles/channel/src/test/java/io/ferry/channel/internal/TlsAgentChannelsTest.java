@@ -3,20 +3,32 @@ package io.ferry.channel.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedReader;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import io.ferry.api.channel.AgentAddress;
 import io.ferry.api.channel.AgentCredentials;
@@ -145,6 +157,71 @@ class TlsAgentChannelsTest {
         assertThatThrownBy(() -> laptopChannels.open(new AgentAddress("mid", "127.0.0.1", free), "echo", TIMEOUT))
                 .isInstanceOf(ChannelException.class)
                 .hasMessageStartingWith("channel to mid@127.0.0.1:" + free);
+    }
+
+    /**
+     * Bulk bytes through the buffer views (a relay's path: records sealed from and opened into direct buffers, many
+     * to a system call) arrive whole and in order, mixed with the streams on both ends and with buffers too small
+     * for a record or on the heap.
+     */
+    @Test
+    @Timeout(30)
+    void bulkBytesMoveThroughBuffersAndStreamsAlike() throws Exception {
+        midChannels.addHandler(channel -> {
+            MessageDigest digest = sha256();
+            // a stream read first (the length to come): the views continue after it
+            long length = new DataInputStream(channel.input()).readLong();
+            ByteBuffer big = ByteBuffer.allocateDirect(256 * 1024);
+            ByteBuffer small = ByteBuffer.allocateDirect(1000); // less than a record: through the engine's own buffer
+            ByteBuffer heap = ByteBuffer.allocate(70_000);
+            ReadableByteChannel in = channel.readable();
+            long total = 0;
+            for (int i = 0; total < length; i++) {
+                ByteBuffer into = i % 3 == 0 ? big : i % 3 == 1 ? small : heap;
+                into.clear();
+                int n = in.read(into);
+                assertThat(n).as("bytes read before the end").isPositive();
+                digest.update(into.flip());
+                total += n;
+            }
+            channel.output().write((total + " " + HexFormat.of().formatHex(digest.digest()) + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            channel.output().flush();
+        }, Map.of(ChannelHandler.PURPOSE, "digest"));
+
+        byte[] payload = new byte[5 * 1024 * 1024 + 12_345];
+        new Random(7).nextBytes(payload);
+        MessageDigest expected = sha256();
+        try (Channel c = laptopChannels.open(address("mid"), "digest", TIMEOUT)) {
+            new DataOutputStream(c.output()).writeLong(payload.length);
+            WritableByteChannel out = c.writable();
+            ByteBuffer direct = ByteBuffer.allocateDirect(300_000);
+            int sent = 0;
+            for (int chunk = 1; sent < payload.length; chunk = chunk * 7 % 299_993 + 1) {
+                int n = Math.min(chunk, payload.length - sent);
+                if (chunk % 2 == 0) { // a direct buffer: sealed as it is
+                    direct.clear().put(payload, sent, n).flip();
+                    assertThat(out.write(direct)).isEqualTo(n);
+                    assertThat(direct.hasRemaining()).isFalse();
+                } else { // a heap buffer, then the stream
+                    out.write(ByteBuffer.wrap(payload, sent, n / 2));
+                    c.output().write(payload, sent + n / 2, n - n / 2);
+                }
+                sent += n;
+            }
+            expected.update(payload);
+            String answer = new BufferedReader(new InputStreamReader(c.input(),
+                    StandardCharsets.UTF_8)).readLine();
+            assertThat(answer).isEqualTo(payload.length + " " + HexFormat.of().formatHex(expected.digest()));
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

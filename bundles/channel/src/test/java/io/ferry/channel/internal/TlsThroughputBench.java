@@ -78,8 +78,11 @@ public final class TlsThroughputBench {
         // what the channels run: BoringSSL (native code) through netty-tcnative's SSLEngine, on a socket through
         // EngineSocket; and SunJSSE's engine the same way (the channels' fallback), which also shows what
         // EngineSocket itself costs
-        kinds.put("boringssl(channel)", (x, y) -> new Engines(x, y, SslProvider.OPENSSL));
-        kinds.put("sunjsse(engine)", (x, y) -> new Engines(x, y, SslProvider.JDK));
+        kinds.put("boringssl(channel)", (x, y) -> new Engines(x, y, SslProvider.OPENSSL, false));
+        kinds.put("sunjsse(engine)", (x, y) -> new Engines(x, y, SslProvider.JDK, false));
+        // the same BoringSSL channel moved through direct buffers (readable()/writable()), as the migration's relays
+        // move QEMU's stream: the engine seals from and opens into the caller's buffer, no copy through a byte[]
+        kinds.put("boringssl(buffers)", (x, y) -> new Engines(x, y, SslProvider.OPENSSL, true));
         List<String> suites = args.length > 4 ? List.of(args[4].split(",")) : List.of(SUITES);
         System.out.printf("%d MiB one way, %d KiB writes with flush, median of %d rounds (kinds and suites interleaved) "
                 + "after 1 warm-up; java %s, %d cpus%n", mib, chunk / 1024, reps, System.getProperty("java.version"),
@@ -150,12 +153,14 @@ public final class TlsThroughputBench {
         private final AgentCredentials clientCredentials;
         private final AgentCredentials serverCredentials;
         private final SslProvider provider;
+        private final boolean buffers;
         private final Map<String, SslContext[]> bySuite = new java.util.HashMap<>();
 
-        Engines(AgentCredentials client, AgentCredentials server, SslProvider provider) {
+        Engines(AgentCredentials client, AgentCredentials server, SslProvider provider, boolean buffers) {
             this.clientCredentials = client;
             this.serverCredentials = server;
             this.provider = provider;
+            this.buffers = buffers;
         }
 
         @Override
@@ -166,7 +171,7 @@ public final class TlsThroughputBench {
                         context(serverCredentials, true, suite) };
                 bySuite.put(String.valueOf(suite), pair);
             }
-            return engineTransfer(pair[0], pair[1], mib, chunk);
+            return engineTransfer(pair[0], pair[1], mib, chunk, buffers);
         }
 
         private SslContext context(AgentCredentials c, boolean server, String suite) throws SSLException {
@@ -177,7 +182,8 @@ public final class TlsThroughputBench {
         }
     }
 
-    static String[] engineTransfer(SslContext client, SslContext server, int mib, int chunk) throws Exception {
+    static String[] engineTransfer(SslContext client, SslContext server, int mib, int chunk, boolean buffers)
+            throws Exception {
         try (ServerSocketChannel listener = ServerSocketChannel.open()
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1)) {
             long total = (long) mib << 20;
@@ -186,7 +192,7 @@ public final class TlsThroughputBench {
                         EngineSocket s = new EngineSocket(raw, engine(server, false))) {
                     raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
                     s.handshake();
-                    return receive(s.input(), s.output(), total);
+                    return buffers ? receive(s.readable(), s.output(), total) : receive(s.input(), s.output(), total);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -197,7 +203,9 @@ public final class TlsThroughputBench {
                 long h0 = System.nanoTime();
                 s.handshake();
                 long handshake = System.nanoTime() - h0;
-                return send(s.output(), s.input(), mib, chunk, received, handshake, s.session().getCipherSuite());
+                return buffers ? send(s.writable(), s.input(), mib, chunk, received, handshake,
+                        s.session().getCipherSuite())
+                        : send(s.output(), s.input(), mib, chunk, received, handshake, s.session().getCipherSuite());
             }
         }
     }
@@ -258,6 +266,44 @@ public final class TlsThroughputBench {
         out.write(1);
         out.flush();
         return n;
+    }
+
+    /** {@link #receive(InputStream, OutputStream, long)} into one direct buffer. */
+    static long receive(java.nio.channels.ReadableByteChannel in, OutputStream out, long total)
+            throws java.io.IOException {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(256 * 1024);
+        long n = 0;
+        int r;
+        while (n < total && (r = in.read(buf)) != -1) {
+            n += r;
+            buf.clear();
+        }
+        out.write(1);
+        out.flush();
+        return n;
+    }
+
+    /** {@link #send(OutputStream, InputStream, int, int, CompletableFuture, long, String)} from a direct buffer. */
+    static String[] send(java.nio.channels.WritableByteChannel out, InputStream in, int mib, int chunk,
+            CompletableFuture<Long> received, long handshakeNanos, String negotiated) throws Exception {
+        long total = (long) mib << 20;
+        byte[] bytes = new byte[chunk];
+        new SecureRandom().nextBytes(bytes);
+        java.nio.ByteBuffer data = java.nio.ByteBuffer.allocateDirect(chunk).put(bytes).flip();
+        long cpu0 = cpu();
+        long t0 = System.nanoTime();
+        for (long sent = 0; sent < total; sent += chunk) {
+            data.clear().limit((int) Math.min(chunk, total - sent));
+            out.write(data);
+        }
+        in.read(); // the receiver has it all
+        long t1 = System.nanoTime();
+        long cpu1 = cpu();
+        if (received.get() != total) {
+            throw new IllegalStateException("short transfer");
+        }
+        return new String[] { String.valueOf(mib / ((t1 - t0) / 1e9)), String.valueOf((cpu1 - cpu0) / 1e6 / mib),
+                String.valueOf(handshakeNanos / 1e6), negotiated };
     }
 
     /**

@@ -2,7 +2,8 @@ package io.ferry.migration.internal;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.logging.Logger;
@@ -55,12 +56,17 @@ public final class LibvirtTunnelHandler implements ChannelHandler {
                 return; // the channel server closes the channel
             }
         }
-        Socket daemon = new Socket();
+        SocketChannel daemon = SocketChannel.open();
         if (session != null) {
             session.add(daemon);
         }
-        daemon.setTcpNoDelay(true);
-        daemon.connect(libvirt, 10_000);
+        try {
+            daemon.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            daemon.socket().connect(libvirt, 10_000); // through the socket: a socket channel has no connect timeout
+        } catch (IOException e) {
+            daemon.close();
+            throw e;
+        }
         LOG.info("libvirt migration tunnel from agent " + channel.peerAgentId() + " to " + libvirt);
         Pipe.carry(Ends.of(channel), Ends.of(daemon), pipes);
     }

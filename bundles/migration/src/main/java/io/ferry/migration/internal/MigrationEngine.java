@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -399,6 +400,13 @@ public final class MigrationEngine implements AutoCloseable {
             throw stopped(f, Cause.ABORTED, "stopped");
         }
 
+        // The newest periodic result, for the PROTECTION phase, is looked up while the attestation runs: the lookup
+        // asks libvirt whether the domain is still the one measured, and may wait behind a round's memory read
+        CompletableFuture<IntegrityCheck> newestResult = null;
+        if (limits.protectionRequired() && earlyCheck == null) {
+            newestResult = lookUpYoungResult(hv.hostName(), r.vm());
+        }
+
         // ATTESTATION: the IT center's fresh verdict on the target, bound to this channel, while the target gets
         // one on us (both quotes and both judgements at once)
         f.phase(Phase.ATTESTATION, "attesting " + target + " and being attested by it");
@@ -425,13 +433,15 @@ public final class MigrationEngine implements AutoCloseable {
         // PROTECTION: the VM's run-time integrity, just before it leaves
         if (limits.protectionRequired()) {
             f.phase(Phase.PROTECTION, "checking " + r.vm() + "'s integrity");
-            IntegrityCheck check = null;
-            if (earlyCheck == null) { // a young result was there at the start: is one still (the newest) young enough?
-                check = youngIntegrityResult(hv.hostName(), r.vm(), limits.protectionMaxAge());
-                if (check != null) {
-                    f.phase(Phase.PROTECTION, r.vm() + "'s integrity: " + YOUNG_RESULT_NOTE + age(check).toMillis()
-                            + " ms ago found it " + check.status().name().toLowerCase().replace('_', ' '));
-                }
+            // a young result was there at the start: is one still (the newest) young enough?
+            IntegrityCheck young = awaitIntegrityCheck(f, newestResult);
+            if (young != null && age(young).compareTo(limits.protectionMaxAge()) > 0) {
+                young = null; // it aged past the bound during the attestation
+            }
+            IntegrityCheck check = young;
+            if (check != null) {
+                f.phase(Phase.PROTECTION, r.vm() + "'s integrity: " + YOUNG_RESULT_NOTE + age(check).toMillis()
+                        + " ms ago found it " + check.status().name().toLowerCase().replace('_', ' '));
             }
             if (check == null) {
                 check = awaitIntegrityCheck(f, earlyCheck);
@@ -442,10 +452,12 @@ public final class MigrationEngine implements AutoCloseable {
             if (!check.intact()) {
                 throw notIntact(r.vm(), check);
             }
-            // a periodic check that began after ours and found the VM changed is newer than our result
-            IntegrityCheck newest = youngIntegrityResult(hv.hostName(), r.vm(), limits.protectionMaxAge());
-            if (newest != null && !newest.intact()) {
-                throw notIntact(r.vm(), newest);
+            if (check != young) {
+                // a periodic check that began after ours and found the VM changed is newer than our result
+                IntegrityCheck newest = youngIntegrityResult(hv.hostName(), r.vm(), limits.protectionMaxAge());
+                if (newest != null && !newest.intact()) {
+                    throw notIntact(r.vm(), newest);
+                }
             }
         }
 
@@ -585,6 +597,16 @@ public final class MigrationEngine implements AutoCloseable {
         return !age.isNegative() && age.compareTo(maxAge) <= 0 ? c : null;
     }
 
+    /** {@link #youngIntegrityResult} on a worker; null when the agent is stopping. */
+    private CompletableFuture<IntegrityCheck> lookUpYoungResult(String host, String vm) {
+        try {
+            return CompletableFuture.supplyAsync(() -> youngIntegrityResult(host, vm, limits.protectionMaxAge()),
+                    workers);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return null;
+        }
+    }
+
     /** How long ago the result's measurement began. */
     private static Duration age(IntegrityCheck c) {
         return Duration.between(c.measuredAt(), Instant.now());
@@ -607,8 +629,8 @@ public final class MigrationEngine implements AutoCloseable {
     }
 
     /**
-     * The early check's result, waited for while the flight is not stopped; null when there was no early
-     * check or it failed (the service was swapped away during the call, say): then it is asked again.
+     * The early check's (or early lookup's) result, waited for while the flight is not stopped; null when there was
+     * none or it failed (the service was swapped away during the call, say): then it is asked again.
      */
     private static IntegrityCheck awaitIntegrityCheck(Flight f, CompletableFuture<IntegrityCheck> early) {
         if (early == null) {
@@ -757,24 +779,23 @@ public final class MigrationEngine implements AutoCloseable {
         f.user = offer.user();
         f.phase(Phase.HANDOVER, "offered " + offer.vm() + " by " + offer.user() + "@" + source);
         boolean fresh;
-        String recordFailure = null;
         synchronized (usedSessions) {
             fresh = usedSessions.putIfAbsent(offer.session(), Boolean.TRUE) == null;
-            if (fresh && store != null) {
-                try {
-                    store.useSession(offer.session(), () -> List.copyOf(usedSessions.keySet()));
-                } catch (RuntimeException e) {
-                    recordFailure = e.getMessage();
-                }
-            }
         }
         if (!fresh) {
             refuse(f, channel, "session " + offer.session() + " was used already: a replayed offer is refused");
         }
-        if (recordFailure != null) {
-            // without a durable record a replay after a restart could not be recognized: fail closed
-            refuse(f, channel, "the target cannot record the session id (" + recordFailure + ")");
-        }
+        // Written to disk and forced while the policy is verified and the domains listed (each a few ms), all
+        // before the answer: the session id is already taken in memory, so a replay meanwhile is refused above
+        CompletableFuture<Void> recorded = store == null ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.runAsync(() -> store.useSession(offer.session(), () -> {
+                    synchronized (usedSessions) {
+                        return List.copyOf(usedSessions.keySet());
+                    }
+                }), workers);
+        Hypervisor hv = env.hypervisor(limits.host());
+        CompletableFuture<List<DomainSummary>> domains = hv == null ? null
+                : CompletableFuture.supplyAsync(hv::listDomains, workers);
         if (!verdict.genuine()) {
             refuse(f, channel, "the IT center found " + source + "'s evidence not genuine: "
                     + oneLine(verdict.explain()));
@@ -795,12 +816,23 @@ public final class MigrationEngine implements AutoCloseable {
             refuse(f, channel, "the target's copy of the policy denies migrate-in: " + words(decision)
                     + "; the IT center rates " + source + " '" + verdict.level() + "'");
         }
-        Hypervisor hv = env.hypervisor(limits.host());
         if (hv == null) {
             refuse(f, channel, "the target has no hypervisor host '" + limits.host() + "'");
         }
         f.hypervisor = hv;
-        for (DomainSummary d : hv.listDomains()) {
+        try {
+            recorded.join();
+        } catch (CompletionException e) {
+            // without a durable record a replay after a restart could not be recognized: fail closed
+            refuse(f, channel, "the target cannot record the session id (" + e.getCause().getMessage() + ")");
+        }
+        List<DomainSummary> existing;
+        try {
+            existing = domains.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException c ? c : e;
+        }
+        for (DomainSummary d : existing) {
             if (d.name().equals(offer.vm()) || d.uuid().equalsIgnoreCase(offer.uuid())) {
                 refuse(f, channel, "a domain '" + d.name() + "' (" + d.uuid() + ") exists already on the target ("
                         + d.state().name().toLowerCase() + ")");

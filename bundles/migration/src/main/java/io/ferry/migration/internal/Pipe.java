@@ -2,8 +2,9 @@ package io.ferry.migration.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,15 +15,20 @@ import java.util.function.Consumer;
 /**
  * Copies bytes both ways between two connections until both directions end; when one
  * direction ends its write side is half-closed so the other end sees end of stream, and when
- * both are done (or either fails) both connections are closed.
+ * both are done (or either fails) both connections are closed. Each direction moves its bytes
+ * through one direct buffer: a socket reads into it and writes from it, and an agent channel
+ * seals and opens its records there, so the relay itself copies nothing.
  */
 final class Pipe {
 
-    /** One connection: its streams, how to half-close its sending side, and how to close it. */
-    interface End extends Closeable {
-        InputStream in() throws IOException;
+    /** What one direction moves at most at a time: many TLS records, a few system calls' worth. */
+    static final int BUFFER = 256 * 1024;
 
-        OutputStream out() throws IOException;
+    /** One connection: its two directions, how to half-close its sending side, and how to close it. */
+    interface End extends Closeable {
+        ReadableByteChannel source() throws IOException;
+
+        WritableByteChannel sink() throws IOException;
 
         void shutdownOutput();
     }
@@ -79,14 +85,18 @@ final class Pipe {
     private static void copy(End from, End to, AtomicInteger open, AtomicLong carried,
             CompletableFuture<Void> closed, AtomicBoolean ending, Consumer<IOException> broken) {
         boolean clean = false;
-        try (InputStream in = uncloseable(from.in())) {
-            OutputStream out = to.out();
-            byte[] buffer = new byte[64 * 1024];
+        try {
+            ReadableByteChannel in = from.source();
+            WritableByteChannel out = to.sink();
+            ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
             int n;
             while ((n = in.read(buffer)) != -1) {
                 carried.addAndGet(n); // counted before it is passed on, so a reader of the far end sees it counted
-                out.write(buffer, 0, n);
-                out.flush();
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                buffer.clear();
             }
             ending.set(true);
             to.shutdownOutput();
@@ -103,15 +113,6 @@ final class Pipe {
                 closed.complete(null);
             }
         }
-    }
-
-    /** Closing a socket's input stream closes the socket: the copy must leave that to the end. */
-    private static InputStream uncloseable(InputStream in) {
-        return new java.io.FilterInputStream(in) {
-            @Override
-            public void close() {
-            }
-        };
     }
 
     private static void closeQuietly(Closeable c) {
