@@ -14,6 +14,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
@@ -32,7 +33,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import org.bouncycastle.asn1.x500.X500Name;
@@ -85,6 +88,16 @@ final class CertificateAuthority {
 
     private final PrivateKey rootKey;
     private final X509Certificate root;
+    /** SHA-256 of the certificates the validator accepted, the most recently used few thousand. */
+    private final Map<String, Boolean> issuedHere = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(64, 0.75f, true) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > 4096;
+                }
+            });
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
@@ -227,6 +240,8 @@ final class CertificateAuthority {
     /**
      * Checks that a leaf certificate was issued by this CA and is valid now, by the JDK's PKIX
      * validator with the root as the only trust anchor (revocation is the registry's business).
+     * Every agent request is authenticated this way: a certificate that passed is remembered by its
+     * bytes (their signature cannot change), so its next requests pay for the date check only.
      */
     void verify(X509Certificate leaf) {
         try {
@@ -236,12 +251,22 @@ final class CertificateAuthority {
                     "certificate " + serial(leaf) + " is not valid now (valid " + leaf.getNotBefore().toInstant()
                             + " to " + leaf.getNotAfter().toInstant() + ")");
         }
+        String fingerprint;
+        try {
+            fingerprint = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(leaf.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new AccessDeniedException(AccessDeniedException.Reason.FOREIGN, "certificate not usable: " + e.getMessage());
+        }
+        if (issuedHere.containsKey(fingerprint)) {
+            return; // these very bytes validated before; the dates were checked above, revocation is the caller's
+        }
         try {
             CertificateFactory cf = CertificateFactory.getInstance("X.509");
             PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
             params.setRevocationEnabled(false);
             params.setDate(Date.from(clock.instant()));
             CertPathValidator.getInstance("PKIX").validate(cf.generateCertPath(List.of(leaf)), params);
+            issuedHere.put(fingerprint, Boolean.TRUE);
         } catch (CertPathValidatorException e) {
             throw new AccessDeniedException(AccessDeniedException.Reason.FOREIGN,
                     "certificate '" + leaf.getSubjectX500Principal().getName() + "' was not issued by this IT center");

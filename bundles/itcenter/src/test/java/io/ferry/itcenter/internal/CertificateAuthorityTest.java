@@ -55,6 +55,12 @@ class CertificateAuthorityTest {
         assertThatThrownBy(() -> other.verify(cert)).isInstanceOf(AccessDeniedException.class)
                 .extracting(t -> ((AccessDeniedException) t).reason()).isEqualTo(AccessDeniedException.Reason.FOREIGN);
         ca.verify(cert);
+        ca.verify(cert); // remembered as validated: still checked for its dates (below)
+        // an agent of the same name from another CA is not the one remembered
+        X509Certificate foreign = other.issueAgent("agent-1", "home", Pki.keyPair().getPublic(), Duration.ofHours(1))
+                .certificate();
+        assertThatThrownBy(() -> ca.verify(foreign)).isInstanceOf(AccessDeniedException.class)
+                .extracting(t -> ((AccessDeniedException) t).reason()).isEqualTo(AccessDeniedException.Reason.FOREIGN);
         clock.advance(Duration.ofHours(2));
         assertThatThrownBy(() -> ca.verify(cert)).isInstanceOf(AccessDeniedException.class)
                 .extracting(t -> ((AccessDeniedException) t).reason()).isEqualTo(AccessDeniedException.Reason.EXPIRED);

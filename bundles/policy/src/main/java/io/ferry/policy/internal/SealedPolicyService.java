@@ -72,7 +72,7 @@ public final class SealedPolicyService implements PolicyService {
     private volatile ECPublicKey key;
     private volatile String keyProblem;
 
-    /** Stored JWS (exactly as read) to the policy it verified to, with this key and these levels. */
+    /** A JWS (exactly as read or received) to the policy it verified to, with this key and these levels. */
     private final java.util.Map<String, SignedPolicy> verified = new java.util.concurrent.ConcurrentHashMap<>();
     /** Off only to measure what the cache saves (bench/run policy). */
     volatile boolean cacheVerified = true;
@@ -132,7 +132,7 @@ public final class SealedPolicyService implements PolicyService {
 
     @Override
     public synchronized SignedPolicy importPolicy(String jws, String expectedVmUuid) {
-        SignedPolicy incoming = signer.verify(jws, levels, requireKey());
+        SignedPolicy incoming = verified(jws); // a VM moving back and forth brings the same bytes each time
         String uuid = incoming.policy().vm().uuid();
         if (expectedVmUuid != null && !expectedVmUuid.equalsIgnoreCase(uuid)) {
             throw new PolicyException(Reason.WRONG_VM, "the policy is for VM '" + incoming.policy().vm().name()
@@ -200,7 +200,7 @@ public final class SealedPolicyService implements PolicyService {
             throw new PolicyException(Reason.ITCENTER, "the IT center's answer holds no signed policy (no 'jws')");
         }
         // the answer counts no more than a file: verified here, and it must be the policy asked for
-        SignedPolicy fetched = signer.verify(jws, levels, requireKey());
+        SignedPolicy fetched = verified(jws);
         String uuid = fetched.policy().vm().uuid();
         if (!vm.equalsIgnoreCase(uuid) && !vm.equals(fetched.policy().vm().name())) {
             throw new PolicyException(Reason.WRONG_VM, "asked the IT center for VM '" + vm + "' and got the policy of"
@@ -214,7 +214,7 @@ public final class SealedPolicyService implements PolicyService {
         List<SignedPolicy> result = new ArrayList<>();
         for (String name : names()) {
             try {
-                readStored(name).map(this::verifyStored).ifPresent(result::add);
+                readStored(name).map(this::verified).ifPresent(result::add);
             } catch (PolicyException e) {
                 LOG.warn("The stored policy {} is not usable: {}", name, e.getMessage());
             }
@@ -227,7 +227,7 @@ public final class SealedPolicyService implements PolicyService {
     @Override
     public Optional<SignedPolicy> get(String vm) {
         if (UUID.matcher(vm).matches()) {
-            return readStored(PREFIX + vm.toLowerCase(Locale.ROOT)).map(this::verifyStored);
+            return readStored(PREFIX + vm.toLowerCase(Locale.ROOT)).map(this::verified);
         }
         List<SignedPolicy> named = list().stream().filter(p -> p.policy().vm().name().equals(vm)).toList();
         if (named.size() > 1) {
@@ -289,11 +289,12 @@ public final class SealedPolicyService implements PolicyService {
     }
 
     /**
-     * Verifies a stored policy, remembering the result for exactly that JWS: the blob is read (unsealed)
-     * on every use, and the same bytes under the same key and levels verify to the same policy, so only
-     * bytes seen for the first time pay for the ES256 verification and parsing.
+     * Verifies a policy, remembering the result for exactly that JWS: a stored blob is read (unsealed) on every
+     * use, a migrating VM brings its policy along on every move, and the same bytes under the same key and levels
+     * verify to the same policy, so only bytes seen for the first time pay for the ES256 verification and parsing.
+     * A JWS that fails is not remembered: it fails again, with its reason.
      */
-    private SignedPolicy verifyStored(String jws) {
+    private SignedPolicy verified(String jws) {
         ECPublicKey k = requireKey();
         if (!cacheVerified) {
             return signer.verify(jws, levels, k);

@@ -110,6 +110,18 @@ class SealedPolicyServiceTest {
         assertThat(stored()).isEqualTo(jws);
     }
 
+    /** A policy once verified is remembered by its exact bytes only: a copy with one signature bit flipped is not it. */
+    @Test
+    void aTamperedCopyOfAnImportedPolicyIsStillRefused() {
+        String jws = signed(3);
+        service.importPolicy(jws);
+        service.importPolicy(jws); // the same bytes again: taken from what was verified
+        char last = jws.charAt(jws.length() - 5);
+        String flipped = jws.substring(0, jws.length() - 5) + (last == 'A' ? 'B' : 'A') + jws.substring(jws.length() - 4);
+        refused(flipped, null, Reason.BAD_SIGNATURE, "does not verify");
+        assertThat(stored()).isEqualTo(jws);
+    }
+
     @Test
     void sameVersionOtherDocumentIsRefused() {
         service.importPolicy(signed(3));
