@@ -533,8 +533,11 @@ public final class MigrationEngine implements AutoCloseable {
         // CONFIRMATION: libvirt says the VM runs on the target; the target agent must confirm it
         f.phase(Phase.CONFIRMATION, "waiting for " + target + " to confirm " + r.vm() + " runs there");
         Message confirmation;
+        CompletableFuture<Boolean> stoppedHere;
         try {
             Wire.write(channel.output(), new Reply(Type.MIGRATED, f.id, ""));
+            // while the target looks: is the source's copy the stopped definition that goes after CONFIRMED?
+            stoppedHere = stoppedCopy(hv, r.vm());
             confirmation = next.get(limits.control().toMillis(), TimeUnit.MILLISECONDS);
         } catch (IOException | ExecutionException | TimeoutException e) {
             throw new Stop(Cause.UNCONFIRMED, "libvirt moved " + r.vm() + " but " + target
@@ -551,12 +554,21 @@ public final class MigrationEngine implements AutoCloseable {
         // CLEANUP: the target confirmed; only now the source's (inactive) definition goes
         f.phase(Phase.CLEANUP, "removing the source's definition");
         try {
-            if (hv.exists(r.vm()) && !hv.domain(r.vm()).state().isActive()) {
+            if (stoppedHere.join()) {
                 hv.undefine(r.vm());
             }
-        } catch (HypervisorException e) {
+        } catch (CompletionException | HypervisorException e) {
             LOG.warning("migration " + f.id + ": the stopped copy of " + r.vm() + " stays defined on "
                     + hv.hostName() + ": " + e.getMessage());
+        }
+    }
+
+    /** On a worker: whether the domain is defined here and not running (a source's copy after libvirt's move). */
+    private CompletableFuture<Boolean> stoppedCopy(Hypervisor hv, String vm) {
+        try {
+            return CompletableFuture.supplyAsync(() -> hv.exists(vm) && !hv.domain(vm).state().isActive(), workers);
+        } catch (java.util.concurrent.RejectedExecutionException e) { // stopping: the definition stays, logged
+            return CompletableFuture.failedFuture(e);
         }
     }
 
