@@ -218,13 +218,22 @@ public final class ItCenterService implements ItCenter {
             X509Certificate leaf = chain[0];
             ca.verify(leaf);
             String serial = CertificateAuthority.serial(leaf);
-            Tables.CertificateRow row = store.transaction(t -> t.certificate(serial)).orElseThrow(
-                    () -> new AccessDeniedException(AccessDeniedException.Reason.FOREIGN,
-                            "certificate " + serial + " was not issued to an agent"));
+            record Holder(Tables.CertificateRow row, Optional<Agent> agent) {
+            }
+            // the certificate and its agent in one transaction: every agent request comes through here
+            Holder held = store.transaction(t -> {
+                Optional<Tables.CertificateRow> r = t.certificate(serial);
+                return new Holder(r.orElse(null), r.isEmpty() ? Optional.empty() : t.agent(r.get().agentId()));
+            });
+            Tables.CertificateRow row = held.row();
+            if (row == null) {
+                throw new AccessDeniedException(AccessDeniedException.Reason.FOREIGN,
+                        "certificate " + serial + " was not issued to an agent");
+            }
             agentId = row.agentId();
             String id = agentId;
-            Agent agent = agent(id).orElseThrow(() -> new AccessDeniedException(AccessDeniedException.Reason.FOREIGN,
-                    "certificate " + serial + " names no known agent"));
+            Agent agent = held.agent().orElseThrow(() -> new AccessDeniedException(
+                    AccessDeniedException.Reason.FOREIGN, "certificate " + serial + " names no known agent"));
             if (row.revokedAt() != null || agent.status() == AgentStatus.REVOKED) {
                 throw new AccessDeniedException(AccessDeniedException.Reason.REVOKED,
                         "certificate " + serial + " of agent " + id + " is revoked");
