@@ -1,14 +1,12 @@
 package io.ferry.channel.internal;
 
-import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.locks.ReentrantLock;
 
 import javax.net.ssl.SSLEngine;
@@ -22,9 +20,9 @@ import javax.net.ssl.SSLSession;
  * A TLS connection on a plain socket, driven through an {@link SSLEngine}: BoringSSL's engine (netty-tcnative) has
  * no socket of its own. Blocking; one thread may read while another writes (the engine orders its own calls).
  * Records move through direct buffers, which a native engine reads and writes without another copy, many records
- * to a system call; {@link #readable()} and {@link #writable()} take the caller's own direct buffers the same way.
+ * to a system call; as a {@link ByteChannel} it takes the caller's own direct buffers the same way.
  */
-final class EngineSocket implements Closeable {
+final class EngineSocket implements ByteChannel {
 
     /** What is wrapped when the engine has something of its own to send: no application data. */
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0).asReadOnlyBuffer();
@@ -95,44 +93,9 @@ final class EngineSocket implements Closeable {
         return out;
     }
 
-    /** The same bytes as {@link #input()}, read into buffers: see {@link #read(ByteBuffer)}. */
-    ReadableByteChannel readable() {
-        return new ReadableByteChannel() {
-            @Override
-            public int read(ByteBuffer dst) throws IOException {
-                return EngineSocket.this.read(dst);
-            }
-
-            @Override
-            public boolean isOpen() {
-                return socket.isOpen();
-            }
-
-            @Override
-            public void close() throws IOException {
-                EngineSocket.this.close();
-            }
-        };
-    }
-
-    /** The same stream as {@link #output()}, written from buffers: see {@link #write(ByteBuffer)}. */
-    WritableByteChannel writable() {
-        return new WritableByteChannel() {
-            @Override
-            public int write(ByteBuffer src) throws IOException {
-                return EngineSocket.this.write(src);
-            }
-
-            @Override
-            public boolean isOpen() {
-                return socket.isOpen();
-            }
-
-            @Override
-            public void close() throws IOException {
-                EngineSocket.this.close();
-            }
-        };
+    @Override
+    public boolean isOpen() {
+        return socket.isOpen();
     }
 
     /**
@@ -140,7 +103,8 @@ final class EngineSocket implements Closeable {
      * record the engine unwraps straight, as many records as have arrived, with no copy of its own; otherwise the
      * plaintext passes through {@link #appIn}.
      */
-    int read(ByteBuffer dst) throws IOException {
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
         if (!dst.hasRemaining()) {
             return 0;
         }
@@ -170,7 +134,8 @@ final class EngineSocket implements Closeable {
     }
 
     /** Writes all of {@code src} (a direct buffer is sealed without a copy); returns how many bytes that was. */
-    int write(ByteBuffer src) throws IOException {
+    @Override
+    public int write(ByteBuffer src) throws IOException {
         int n = src.remaining();
         while (src.hasRemaining()) {
             wrap(src);

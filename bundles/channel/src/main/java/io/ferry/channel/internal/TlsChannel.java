@@ -79,12 +79,12 @@ final class TlsChannel implements Channel {
 
     @Override
     public ReadableByteChannel readable() {
-        return socket.readable();
+        return socket;
     }
 
     @Override
     public WritableByteChannel writable() {
-        return socket.writable();
+        return socket;
     }
 
     @Override

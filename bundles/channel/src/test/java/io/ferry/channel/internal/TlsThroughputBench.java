@@ -192,7 +192,7 @@ public final class TlsThroughputBench {
                         EngineSocket s = new EngineSocket(raw, engine(server, false))) {
                     raw.setOption(StandardSocketOptions.TCP_NODELAY, true);
                     s.handshake();
-                    return buffers ? receive(s.readable(), s.output(), total) : receive(s.input(), s.output(), total);
+                    return buffers ? receive((java.nio.channels.ReadableByteChannel) s, s.output(), total) : receive(s.input(), s.output(), total);
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -203,7 +203,7 @@ public final class TlsThroughputBench {
                 long h0 = System.nanoTime();
                 s.handshake();
                 long handshake = System.nanoTime() - h0;
-                return buffers ? send(s.writable(), s.input(), mib, chunk, received, handshake,
+                return buffers ? send((java.nio.channels.WritableByteChannel) s, s.input(), mib, chunk, received, handshake,
                         s.session().getCipherSuite())
                         : send(s.output(), s.input(), mib, chunk, received, handshake, s.session().getCipherSuite());
             }
@@ -286,24 +286,13 @@ public final class TlsThroughputBench {
     /** {@link #send(OutputStream, InputStream, int, int, CompletableFuture, long, String)} from a direct buffer. */
     static String[] send(java.nio.channels.WritableByteChannel out, InputStream in, int mib, int chunk,
             CompletableFuture<Long> received, long handshakeNanos, String negotiated) throws Exception {
-        long total = (long) mib << 20;
         byte[] bytes = new byte[chunk];
         new SecureRandom().nextBytes(bytes);
         java.nio.ByteBuffer data = java.nio.ByteBuffer.allocateDirect(chunk).put(bytes).flip();
-        long cpu0 = cpu();
-        long t0 = System.nanoTime();
-        for (long sent = 0; sent < total; sent += chunk) {
-            data.clear().limit((int) Math.min(chunk, total - sent));
+        return timed(mib, chunk, in, received, handshakeNanos, negotiated, n -> {
+            data.clear().limit(n);
             out.write(data);
-        }
-        in.read(); // the receiver has it all
-        long t1 = System.nanoTime();
-        long cpu1 = cpu();
-        if (received.get() != total) {
-            throw new IllegalStateException("short transfer");
-        }
-        return new String[] { String.valueOf(mib / ((t1 - t0) / 1e9)), String.valueOf((cpu1 - cpu0) / 1e6 / mib),
-                String.valueOf(handshakeNanos / 1e6), negotiated };
+        });
     }
 
     /**
@@ -312,14 +301,27 @@ public final class TlsThroughputBench {
      */
     static String[] send(OutputStream out, InputStream in, int mib, int chunk, CompletableFuture<Long> received,
             long handshakeNanos, String negotiated) throws Exception {
-        long total = (long) mib << 20;
         byte[] data = new byte[chunk];
         new SecureRandom().nextBytes(data);
+        return timed(mib, chunk, in, received, handshakeNanos, negotiated, n -> {
+            out.write(data, 0, n);
+            out.flush();
+        });
+    }
+
+    /** Writes of up to {@code n} bytes each. */
+    interface Writes {
+        void write(int n) throws java.io.IOException;
+    }
+
+    /** {@code mib} MiB in writes of {@code chunk}, timed until the receiver's answer. */
+    static String[] timed(int mib, int chunk, InputStream in, CompletableFuture<Long> received, long handshakeNanos,
+            String negotiated, Writes writes) throws Exception {
+        long total = (long) mib << 20;
         long cpu0 = cpu();
         long t0 = System.nanoTime();
         for (long sent = 0; sent < total; sent += chunk) {
-            out.write(data, 0, (int) Math.min(chunk, total - sent));
-            out.flush();
+            writes.write((int) Math.min(chunk, total - sent));
         }
         in.read(); // the receiver has it all
         long t1 = System.nanoTime();
