@@ -101,6 +101,29 @@ class ProtectionResultTest extends FlowFixture {
     }
 
     @Test
+    void aResultThatAgedPastTheBoundDuringTheAttestationIsNotReliedOnTheVmIsCheckedNow() throws Exception {
+        // young enough at the start (a quarter of the bound) and looked up again while the attestation runs, which
+        // here takes longer than the bound: at the handover it is too old, and the VM is checked then
+        agents(Duration.ofMillis(800));
+        latest(result(Status.INTACT, Duration.ofMillis(200)));
+        source.attestation.beforeAttesting = () -> sleepQuietly(1000);
+
+        MigrationOutcome o = migrate();
+
+        assertThat(o.succeeded()).as(o.reason()).isTrue();
+        verify(source.protection, times(1)).check(HOST, VM);
+        assertThat(reliedOnLatest()).isFalse();
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void aFreshCheckFindingTheVmChangedRefusesEvenWithAYoungIntactResultBeforeIt() throws Exception {
         agents(Duration.ofSeconds(5));
         latest(result(Status.INTACT, Duration.ofSeconds(4)));
