@@ -40,9 +40,12 @@ public interface Channel extends Closeable {
         return Channels.newChannel(input());
     }
 
-    /** The stream of {@link #output()}, written from buffers: a direct buffer is sealed as it is, where it can be. */
+    /**
+     * The stream of {@link #output()}, written from buffers: a direct buffer is sealed as it is, where it can be.
+     * What a write took is sent when it returns (no flush to call); closing it closes the channel.
+     */
     default WritableByteChannel writable() {
-        return Channels.newChannel(output());
+        return ChannelStreams.writable(this);
     }
 
     /**
