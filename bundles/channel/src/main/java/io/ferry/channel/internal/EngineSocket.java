@@ -153,17 +153,7 @@ final class EngineSocket implements ByteChannel {
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
-                if (len == 0) {
-                    return 0;
-                }
-                while (!appIn.hasRemaining()) {
-                    if (fill() < 0) {
-                        return -1;
-                    }
-                }
-                int n = Math.min(len, appIn.remaining());
-                appIn.get(b, off, n);
-                return n;
+                return EngineSocket.this.read(ByteBuffer.wrap(b, off, len)); // a heap buffer: through appIn
             }
         };
     }
@@ -177,10 +167,7 @@ final class EngineSocket implements ByteChannel {
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                ByteBuffer src = ByteBuffer.wrap(b, off, len);
-                while (src.hasRemaining()) {
-                    wrap(src);
-                }
+                EngineSocket.this.write(ByteBuffer.wrap(b, off, len));
             }
         };
     }
